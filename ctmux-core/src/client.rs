@@ -1,0 +1,333 @@
+//! [`Ctmux`]: the entry point. It knows which server, which backend and which state dir;
+//! sessions and panes hang off it.
+
+use crate::backend::{Backend, ProcessBackend};
+use crate::error::{Error, Result};
+use crate::ids::SessionName;
+use crate::server::Server;
+use crate::session::Session;
+use crate::state::StateDir;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Field separator in tmux format strings: a control character no name or label may hold.
+pub(crate) const SEP: char = '\u{1f}';
+
+/// A client of one tmux server. Cheap to clone; `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct Ctmux {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    backend: Arc<dyn Backend>,
+    state: StateDir,
+}
+
+/// Builds a [`Ctmux`]: server (default: the user's default server), backend (default: one
+/// process per command) and state dir (default: see [`crate::state::default_location`]).
+#[derive(Debug, Default)]
+pub struct CtmuxBuilder {
+    server: Option<Server>,
+    backend: Option<Arc<dyn Backend>>,
+    state_dir: Option<PathBuf>,
+}
+
+impl CtmuxBuilder {
+    /// Talk to this server.
+    pub fn server(mut self, server: Server) -> Self {
+        self.server = Some(server);
+        self
+    }
+
+    /// Use this backend (it names its own server; [`CtmuxBuilder::server`] is then ignored).
+    pub fn backend(mut self, backend: Arc<dyn Backend>) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// Keep state in this dir.
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+
+    /// Open the state dir and build the client. Nothing is sent to tmux.
+    ///
+    /// # Errors
+    /// As [`StateDir::open`].
+    pub fn build(self) -> Result<Ctmux> {
+        let state = match self.state_dir {
+            Some(d) => StateDir::open(d)?,
+            None => StateDir::open_default()?,
+        };
+        let backend = match self.backend {
+            Some(b) => b,
+            None => Arc::new(ProcessBackend::new(
+                self.server.unwrap_or_else(Server::default_server),
+            )),
+        };
+        Ok(Ctmux {
+            inner: Arc::new(Inner { backend, state }),
+        })
+    }
+}
+
+/// Options for [`Ctmux::session_create`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// Working directory of the first pane (must be an existing directory).
+    pub cwd: Option<PathBuf>,
+    /// Window size as (columns, rows), each 1..=10000.
+    pub size: Option<(u16, u16)>,
+}
+
+/// One session as listed by tmux.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionInfo {
+    /// tmux session id (`$3`).
+    pub id: String,
+    /// Session name.
+    pub name: String,
+    /// Number of windows.
+    pub windows: u32,
+    /// Number of panes over all windows.
+    pub panes: u32,
+    /// Number of attached clients.
+    pub attached: u32,
+    /// Creation time, Unix seconds.
+    pub created: u64,
+    /// Last activity, Unix seconds.
+    pub activity: u64,
+}
+
+/// What [`Ctmux::state_sync`] changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    /// Files removed because what they belonged to is gone (paths).
+    pub dropped: Vec<String>,
+    /// Things repaired (descriptions).
+    pub repaired: Vec<String>,
+    /// Live sessions seen.
+    pub sessions: usize,
+    /// Live panes seen.
+    pub panes: usize,
+}
+
+impl Ctmux {
+    /// Start building a client.
+    pub fn builder() -> CtmuxBuilder {
+        CtmuxBuilder::default()
+    }
+
+    /// A client for `server` with the default state dir.
+    ///
+    /// # Errors
+    /// As [`CtmuxBuilder::build`].
+    pub fn new(server: Server) -> Result<Self> {
+        Ctmux::builder().server(server).build()
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.inner.backend
+    }
+
+    /// The server this client talks to.
+    pub fn server(&self) -> &Server {
+        self.inner.backend.server()
+    }
+
+    /// The state dir.
+    pub fn state_dir(&self) -> &StateDir {
+        &self.inner.state
+    }
+
+    /// Run a tmux command given as argv.
+    ///
+    /// # Errors
+    /// As [`Backend::run`].
+    pub fn tmux<S: AsRef<str>>(&self, argv: &[S]) -> Result<String> {
+        let v: Vec<String> = argv.iter().map(|s| s.as_ref().to_owned()).collect();
+        self.inner.backend.run(&v)
+    }
+
+    /// The directory holding this server's exec scripts.
+    pub(crate) fn exec_dir(&self) -> Result<PathBuf> {
+        self.inner
+            .state
+            .subdir(&format!("servers/{}/exec", self.server().key()))
+    }
+
+    /// Create a detached session named `name`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad name, size or cwd (nothing is sent to tmux);
+    /// [`Error::AlreadyExists`] if the name is taken; [`Error::NotFound`] for a missing cwd.
+    pub fn session_create(&self, name: &str, opts: &SessionOptions) -> Result<Session> {
+        let name = SessionName::new(name)?;
+        let mut argv: Vec<String> = vec![
+            "new-session".into(),
+            "-d".into(),
+            "-s".into(),
+            name.as_str().into(),
+            "-P".into(),
+            "-F".into(),
+            "#{session_id}".into(),
+        ];
+        if let Some(cwd) = &opts.cwd {
+            check_dir(cwd)?;
+            argv.push("-c".into());
+            argv.push(cwd.to_string_lossy().into_owned());
+        }
+        if let Some((w, h)) = opts.size {
+            if !(1..=10000).contains(&w) || !(1..=10000).contains(&h) {
+                return Err(Error::invalid(
+                    "window size",
+                    format!("{w}x{h}: each side must be 1..=10000"),
+                ));
+            }
+            argv.extend(["-x".into(), w.to_string(), "-y".into(), h.to_string()]);
+        }
+        let out = self.tmux(&argv).map_err(|e| match e.kind() {
+            crate::ErrorKind::AlreadyExists => Error::AlreadyExists {
+                what: "session",
+                name: name.to_string(),
+            },
+            _ => e,
+        })?;
+        Ok(Session::new(self.clone(), out.trim().to_owned(), name))
+    }
+
+    /// Every session on the server. No server running is an empty list, not an error.
+    ///
+    /// # Errors
+    /// [`Error::Tmux`] / [`Error::Io`] if tmux fails for another reason.
+    pub fn session_list(&self) -> Result<Vec<SessionInfo>> {
+        let fmt = [
+            "#{session_id}",
+            "#{session_name}",
+            "#{session_windows}",
+            "#{session_attached}",
+            "#{session_created}",
+            "#{session_activity}",
+        ]
+        .join(&SEP.to_string());
+        // Both listings in one round trip: sessions, then every pane's session id.
+        let out = match self.tmux(&[
+            "list-sessions",
+            "-F",
+            &format!("S{SEP}{fmt}"),
+            ";",
+            "list-panes",
+            "-a",
+            "-F",
+            &format!("P{SEP}#{{session_id}}"),
+        ]) {
+            Ok(out) => out,
+            Err(e) if e.kind() == crate::ErrorKind::ServerUnavailable => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut sessions = Vec::new();
+        let mut pane_counts: std::collections::HashMap<String, u32> = Default::default();
+        for line in out.lines() {
+            let f: Vec<&str> = line.split(SEP).collect();
+            match f.as_slice() {
+                ["S", id, name, windows, attached, created, activity] => {
+                    sessions.push(SessionInfo {
+                        id: id.to_string(),
+                        name: name.to_string(),
+                        windows: windows.parse().unwrap_or(0),
+                        panes: 0,
+                        attached: attached.parse().unwrap_or(0),
+                        created: created.parse().unwrap_or(0),
+                        activity: activity.parse().unwrap_or(0),
+                    })
+                }
+                ["P", sid] => *pane_counts.entry(sid.to_string()).or_default() += 1,
+                _ => {}
+            }
+        }
+        for s in &mut sessions {
+            s.panes = pane_counts.get(&s.id).copied().unwrap_or(0);
+        }
+        Ok(sessions)
+    }
+
+    fn find_session(&self, name: &SessionName) -> Result<Option<SessionInfo>> {
+        Ok(self
+            .session_list()?
+            .into_iter()
+            .find(|s| s.name == name.as_str()))
+    }
+
+    /// A handle to the session named `name` (matched exactly, never by prefix).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad name, [`Error::NotFound`] if there is no such session
+    /// (or no server).
+    pub fn session(&self, name: &str) -> Result<Session> {
+        let name = SessionName::new(name)?;
+        match self.find_session(&name)? {
+            Some(info) => Ok(Session::new(self.clone(), info.id, name)),
+            None => Err(Error::not_found("session", name.to_string())),
+        }
+    }
+
+    /// Kill the session named `name`.
+    ///
+    /// # Errors
+    /// As [`Ctmux::session`].
+    pub fn session_kill(&self, name: &str) -> Result<()> {
+        self.session(name)?.kill()
+    }
+
+    /// Reconcile the state dir with the live server: remove exec scripts of panes that no
+    /// longer exist, and report what was dropped.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the state dir cannot be read.
+    pub fn state_sync(&self) -> Result<SyncReport> {
+        let mut report = SyncReport::default();
+        let live: std::collections::HashSet<String> = match self.tmux(&[
+            "list-panes",
+            "-a",
+            "-F",
+            "#{pane_id}",
+        ]) {
+            Ok(out) => out.lines().map(|l| l.trim_start_matches('%').to_owned()).collect(),
+            Err(e) if e.kind() == crate::ErrorKind::ServerUnavailable => Default::default(),
+            Err(e) => return Err(e),
+        };
+        report.panes = live.len();
+        report.sessions = self.session_list()?.len();
+        let dir = self.exec_dir()?;
+        let entries =
+            std::fs::read_dir(&dir).map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pane = name.split(['-', '.']).next().unwrap_or("");
+            if !live.contains(pane) {
+                if std::fs::remove_file(entry.path()).is_ok() {
+                    report.dropped.push(entry.path().display().to_string());
+                }
+            }
+        }
+        report.dropped.sort();
+        Ok(report)
+    }
+}
+
+fn check_dir(dir: &Path) -> Result<()> {
+    let s = dir.to_string_lossy();
+    if s.is_empty() || s.chars().any(|c| c.is_control()) {
+        return Err(Error::invalid("cwd", format!("{s:?} is not a usable path")));
+    }
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(Error::invalid("cwd", format!("{} is not a directory", dir.display()))),
+        Err(_) => Err(Error::not_found("directory", dir.display().to_string())),
+    }
+}

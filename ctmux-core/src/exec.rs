@@ -1,0 +1,571 @@
+//! Run a command in a pane's own shell and learn its real exit status and output.
+//!
+//! How it works (one tmux round trip to start, one to collect):
+//! 1. The command text is written to a private file in the state dir; a small wrapper file
+//!    next to it sets `__ctmux_pending=<exec id>`, installs (once per shell) a prompt hook
+//!    (`PROMPT_COMMAND` in bash, `precmd_functions` in zsh) and sources the command file.
+//!    Sourcing runs the command in the shell itself, so `cd` and `export` persist, and any
+//!    text (quotes, `$`, newlines, 10 kB) arrives byte for byte.
+//! 2. ctmux types ` . '<wrapper>'` + Enter into the pane and records the exec id in the pane
+//!    option `@ctmux-exec`.
+//! 3. When the shell is back at its prompt, the hook sees `$?` (also after Ctrl-C, which
+//!    aborts the rest of a command list in bash), prints a concealed end marker
+//!    `ctmux:<id>:<rc>:end`, sets `@ctmux-done=<id>:<rc>` and signals the tmux channel
+//!    `ctmux-<id>` (`wait-for -S`).
+//! 4. The waiter blocks on `tmux wait-for ctmux-<id>` (pushed by tmux, no polling), then
+//!    captures the pane and keeps the lines between the echoed wrapper line and the marker.
+//!
+//! Shells without a prompt hook (dash, ksh) report from the end of the wrapper instead; an
+//! interrupted command there reports nothing, and the wait ends in a timeout.
+//! Output is what the terminal shows (tabs expanded, carriage returns applied), limited to the
+//! pane's history; the control-mode backend can give the raw byte stream.
+
+use crate::error::{Error, Partial, Result};
+use crate::pane::{foreground_job, Pane, PaneInfo, DONE_OPTION, EXEC_OPTION};
+use serde::Serialize;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The result of a finished command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExecResult {
+    /// The exec's id.
+    pub exec_id: String,
+    /// The shell's `$?` after the command: 0-255 (130 after SIGINT, 127 not found, ...).
+    pub exit_code: i32,
+    /// What the command printed, without prompt, echoed command line or marker.
+    pub output: String,
+    /// Whether the start of the output had already scrolled out of the pane's history.
+    pub truncated: bool,
+    /// Time from start to the shell reporting completion.
+    #[serde(serialize_with = "secs")]
+    pub duration: Duration,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// A command started in a pane; [`ExecHandle::wait`] collects its result.
+#[derive(Debug, Clone)]
+pub struct ExecHandle {
+    pane: Pane,
+    id: String,
+    started: Instant,
+}
+
+/// How long a new pane's shell may take to draw its prompt.
+const READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often a waiting exec checks that its pane still lives.
+const LIVENESS_EVERY: Duration = Duration::from_millis(100);
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn new_exec_id(pane: &Pane) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let seed = format!(
+        "{}-{}-{}-{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        pane.id()
+    );
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in seed.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{}x{:012x}", pane.id().number(), h & 0xffff_ffff_ffff)
+}
+
+/// Quote `s` for a POSIX shell: single quotes, with `'` written as `'\''`.
+pub(crate) fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+}
+
+/// The wrapper sourced by the pane's shell (POSIX sh syntax; zsh-only parts go through eval).
+fn wrapper_script(id: &str, cmd_file: &Path, notify: &str, pane: &str, hook_key: &str) -> String {
+    format!(
+        r#"__ctmux_pending={id}
+if [ "${{__ctmux_hooked-}}" != {key} ]; then
+__ctmux_report() {{
+printf '\033[8mctmux:%s:%s:end\033[28m\n' "$__ctmux_pending" "$1"
+{notify} set-option -p -t {pane} {done} "$__ctmux_pending:$1" \; wait-for -S "ctmux-$__ctmux_pending" >/dev/null 2>&1
+__ctmux_pending=
+}}
+__ctmux_hook() {{
+__ctmux_r=$?
+if [ -n "${{__ctmux_pending-}}" ]; then __ctmux_report "$__ctmux_r"; fi
+return $__ctmux_r
+}}
+__ctmux_tail() {{
+__ctmux_r=$?
+if [ "$__ctmux_mode" = tail ] && [ -n "${{__ctmux_pending-}}" ]; then __ctmux_report "$__ctmux_r"; fi
+return $__ctmux_r
+}}
+if [ -n "${{BASH_VERSION-}}" ]; then
+case ";${{PROMPT_COMMAND-}};" in *";__ctmux_hook;"*) ;; *) PROMPT_COMMAND="__ctmux_hook${{PROMPT_COMMAND:+;$PROMPT_COMMAND}}" ;; esac
+__ctmux_mode=hook
+elif [ -n "${{ZSH_VERSION-}}" ]; then
+eval 'precmd_functions=(__ctmux_hook ${{precmd_functions:#__ctmux_hook}})'
+__ctmux_mode=hook
+else
+__ctmux_mode=tail
+fi
+__ctmux_hooked={key}
+fi
+. {cmd}
+__ctmux_tail
+"#,
+        id = sh_quote(id),
+        key = sh_quote(hook_key),
+        notify = notify,
+        pane = sh_quote(pane),
+        done = DONE_OPTION,
+        cmd = sh_quote(&cmd_file.to_string_lossy()),
+    )
+}
+
+impl Pane {
+    /// Start `cmd` in the pane's shell and return at once.
+    ///
+    /// Waits (up to 10 s) for a new pane's shell to draw its prompt first, so no keystroke is
+    /// lost. Two execs on one pane never interleave: a pane running a job, or whose last exec
+    /// has not reported, is Busy.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an empty command or one containing NUL; [`Error::Busy`] if a
+    /// job runs; [`Error::NotFound`] if the pane is gone or dead; [`Error::Timeout`] if the
+    /// shell never became ready.
+    pub fn exec(&self, cmd: &str) -> Result<ExecHandle> {
+        if cmd.trim().is_empty() {
+            return Err(Error::invalid("command", "must not be empty"));
+        }
+        if cmd.contains('\0') {
+            return Err(Error::invalid("command", "must not contain NUL"));
+        }
+        let dir = self.client().exec_dir()?;
+        let _lock = crate::state::lock_file(&dir.join(format!("{}.lock", self.id().number())))?;
+        let info = self.ready_info()?;
+        if let Some(pgid) = foreground_job(info.pid) {
+            return Err(Error::Busy {
+                pane: self.target(),
+                reason: format!(
+                    "foreground job {} (process group {pgid}) is running",
+                    info.command
+                ),
+            });
+        }
+        if let Some((id, None)) = info.last_exec() {
+            return Err(Error::Busy {
+                pane: self.target(),
+                reason: format!("exec {id} has not finished"),
+            });
+        }
+        remove_pane_files(&dir, self.id().number());
+        let id = new_exec_id(self);
+        let cmd_file = dir.join(format!("{id}.cmd"));
+        let wrap_file = dir.join(format!("{id}.sh"));
+        write_private(&cmd_file, &format!("{cmd}\n"))?;
+        let socket = self
+            .client()
+            .tmux(&["display-message", "-p", "#{socket_path}"])?
+            .trim()
+            .to_owned();
+        let notify = format!(
+            "{} -S {}",
+            sh_quote(&self.client().server().tmux_path().to_string_lossy()),
+            sh_quote(&socket)
+        );
+        let hook_key = format!("{}|{}", socket, self.target());
+        write_private(
+            &wrap_file,
+            &wrapper_script(&id, &cmd_file, &notify, &self.target(), &hook_key),
+        )?;
+        let target = self.target();
+        let typed = format!(" . {}", sh_quote(&wrap_file.to_string_lossy()));
+        let mut argv: Vec<&str> = vec!["set-option", "-p", "-t", &target, EXEC_OPTION, &id, ";"];
+        if info.in_mode {
+            argv.extend(["send-keys", "-t", &target, "-X", "cancel", ";"]);
+        }
+        argv.extend(["send-keys", "-t", &target, "-l", &typed, ";", "send-keys", "-t", &target, "Enter"]);
+        if let Err(e) = self.tmux(&argv) {
+            remove_pane_files(&dir, self.id().number());
+            return Err(e);
+        }
+        Ok(ExecHandle {
+            pane: self.clone(),
+            id,
+            started: Instant::now(),
+        })
+    }
+
+    /// Pane facts once its shell has drawn a prompt (polls a new pane every 5 ms, 10 s max).
+    fn ready_info(&self) -> Result<PaneInfo> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            let info = self.info()?;
+            if info.dead {
+                return Err(Error::not_found("live pane", self.target()));
+            }
+            if info.shell_ready() {
+                return Ok(info);
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Timeout {
+                    what: format!("the shell in pane {} to draw its prompt", self.target()),
+                    seconds: READY_TIMEOUT.as_secs_f64(),
+                    partial: Partial::default(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Start `cmd` and wait for it: [`Pane::exec`] then [`ExecHandle::wait`].
+    ///
+    /// # Errors
+    /// As both.
+    pub fn run(&self, cmd: &str, timeout: Option<Duration>) -> Result<ExecResult> {
+        self.exec(cmd)?.wait(timeout)
+    }
+
+    /// Run `cmd`; on timeout interrupt it (SIGINT to its foreground process group), give it up
+    /// to 2 s to return to the prompt, and fail with [`Error::Timeout`] carrying the output so
+    /// far.
+    ///
+    /// # Errors
+    /// As [`Pane::run`].
+    pub fn run_or_interrupt(&self, cmd: &str, timeout: Duration) -> Result<ExecResult> {
+        let handle = self.exec(cmd)?;
+        match handle.wait(Some(timeout)) {
+            Err(Error::Timeout { what, seconds, .. }) => {
+                let _ = self.signal("SIGINT");
+                let _ = handle.wait(Some(Duration::from_secs(2)));
+                let partial = Partial {
+                    output: handle.partial_output().unwrap_or_default(),
+                };
+                Err(Error::Timeout {
+                    what,
+                    seconds,
+                    partial,
+                })
+            }
+            other => other,
+        }
+    }
+
+    /// Wait for the pane's current work: the last exec ctmux started (its exit code and
+    /// output), or else any foreground job (no exit code). Returns `None` for the exit code
+    /// when nothing ctmux started is known.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] if it is still running after `timeout`; [`Error::NotFound`] if the
+    /// pane is gone.
+    pub fn wait(&self, timeout: Option<Duration>) -> Result<Option<ExecResult>> {
+        let info = self.info()?;
+        if let Some((id, _)) = info.last_exec() {
+            let handle = ExecHandle {
+                pane: self.clone(),
+                id,
+                started: Instant::now(),
+            };
+            return handle.wait(timeout).map(Some);
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        while foreground_job(info.pid).is_some() {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(Error::Timeout {
+                    what: format!("the job in pane {}", self.target()),
+                    seconds: timeout.unwrap_or_default().as_secs_f64(),
+                    partial: Partial::default(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(None)
+    }
+}
+
+fn remove_pane_files(dir: &Path, pane_number: u32) {
+    let prefix = format!("{pane_number}x");
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&prefix) && (name.ends_with(".sh") || name.ends_with(".cmd")) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// What a capture says about an exec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Extract {
+    /// The end marker was found.
+    Done {
+        exit_code: i32,
+        output: String,
+        truncated: bool,
+    },
+    /// No end marker yet; the output so far.
+    Running { output: String },
+}
+
+/// Find exec `id`'s output in a capture of the whole pane history.
+pub(crate) fn extract(capture: &str, id: &str) -> Extract {
+    let lines: Vec<&str> = capture.lines().collect();
+    let marker = format!("ctmux:{id}:");
+    let start_token = format!("{id}.sh");
+    let end = lines.iter().rposition(|l| {
+        l.find(&marker)
+            .is_some_and(|at| l[at + marker.len()..].contains(":end"))
+    });
+    let search_to = end.unwrap_or(lines.len());
+    let start = lines[..search_to]
+        .iter()
+        .rposition(|l| l.contains(&start_token));
+    let first = start.map(|s| s + 1).unwrap_or(0);
+    let truncated = start.is_none();
+    match end {
+        Some(e) => {
+            let line = lines[e];
+            let at = line.find(&marker).unwrap_or(0);
+            let rest = &line[at + marker.len()..];
+            let code = rest
+                .split(':')
+                .next()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(-1);
+            let mut output = String::new();
+            for l in &lines[first.min(e)..e] {
+                output.push_str(l);
+                output.push('\n');
+            }
+            output.push_str(&line[..at]);
+            Extract::Done {
+                exit_code: code,
+                output,
+                truncated,
+            }
+        }
+        None => {
+            let mut body: Vec<&str> = lines[first.min(lines.len())..].to_vec();
+            while body.last().is_some_and(|l| l.trim().is_empty()) {
+                body.pop();
+            }
+            let mut output = body.join("\n");
+            if !output.is_empty() {
+                output.push('\n');
+            }
+            Extract::Running { output }
+        }
+    }
+}
+
+impl ExecHandle {
+    /// The exec's id (also stored in the pane option `@ctmux-exec`).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The pane it runs in.
+    pub fn pane(&self) -> &Pane {
+        &self.pane
+    }
+
+    fn capture_all(&self) -> Result<String> {
+        self.pane
+            .tmux(&["capture-pane", "-p", "-J", "-t", &self.pane.target(), "-S", "-"])
+    }
+
+    /// What the command has printed so far (best effort).
+    pub fn partial_output(&self) -> Option<String> {
+        let cap = self.capture_all().ok()?;
+        Some(match extract(&cap, &self.id) {
+            Extract::Done { output, .. } | Extract::Running { output } => output,
+        })
+    }
+
+    /// Wait until the command finishes (or `timeout` passes; `None` waits for ever) and
+    /// return its exit code and output. Completion is pushed by tmux (`wait-for`), not
+    /// polled; the pane's liveness is checked every 100 ms while waiting.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] with the output so far; [`Error::NotFound`] if the pane exits first.
+    pub fn wait(&self, timeout: Option<Duration>) -> Result<ExecResult> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        if !self.finished()? {
+            self.block_until_signalled(deadline, timeout)?;
+        }
+        let result = self.collect();
+        if let Ok(dir) = self.pane.client().exec_dir() {
+            for ext in ["sh", "cmd"] {
+                let _ = std::fs::remove_file(dir.join(format!("{}.{ext}", self.id)));
+            }
+        }
+        result
+    }
+
+    fn finished(&self) -> Result<bool> {
+        let info = self.pane.info()?;
+        Ok(info
+            .done
+            .as_deref()
+            .and_then(|d| d.rsplit_once(':'))
+            .is_some_and(|(id, _)| id == self.id))
+    }
+
+    fn block_until_signalled(&self, deadline: Option<Instant>, timeout: Option<Duration>) -> Result<()> {
+        let server = self.pane.client().server();
+        let child = server
+            .command(&["wait-for", &format!("ctmux-{}", self.id)])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| Error::io("starting tmux wait-for", e))?;
+        let waiter_pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reaper = std::thread::spawn(move || {
+            let mut child = child;
+            let _ = tx.send(child.wait());
+        });
+        let shell_pid = self.pane.info().map(|i| i.pid);
+        let outcome = loop {
+            let slice = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).min(LIVENESS_EVERY),
+                None => LIVENESS_EVERY,
+            };
+            match rx.recv_timeout(slice) {
+                Ok(Ok(_)) => break Ok(()),
+                Ok(Err(e)) => break Err(Error::io("waiting for tmux wait-for", e)),
+                Err(_) => {}
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break Err(Error::Timeout {
+                    what: format!("exec {} in pane {}", self.id, self.pane.target()),
+                    seconds: timeout.unwrap_or_default().as_secs_f64(),
+                    partial: Partial {
+                        output: self.partial_output().unwrap_or_default(),
+                    },
+                });
+            }
+            if let Ok(pid) = shell_pid {
+                if !crate::procfs::alive(pid) {
+                    break Err(Error::not_found(
+                        "pane",
+                        format!(
+                            "{} exited before exec {} finished",
+                            self.pane.target(),
+                            self.id
+                        ),
+                    ));
+                }
+            }
+        };
+        if outcome.is_err() {
+            // `tmux wait-for` ignores SIGINT; it is our own child, so kill it by pid.
+            let _ = nix::sys::signal::kill(waiter_pid, nix::sys::signal::Signal::SIGKILL);
+        }
+        let _ = reaper.join();
+        outcome
+    }
+
+    fn collect(&self) -> Result<ExecResult> {
+        // The marker is printed before the channel is signalled, but tmux may handle the
+        // signal before it has read the marker from the pty: retry briefly.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let cap = self.capture_all()?;
+            match extract(&cap, &self.id) {
+                Extract::Done {
+                    exit_code,
+                    output,
+                    truncated,
+                } => {
+                    return Ok(ExecResult {
+                        exec_id: self.id.clone(),
+                        exit_code,
+                        output,
+                        truncated,
+                        duration: self.started.elapsed(),
+                    })
+                }
+                Extract::Running { output } if Instant::now() >= deadline => {
+                    // Finished (tmux says so) but the marker scrolled away or was cleared.
+                    let code = self
+                        .pane
+                        .info()?
+                        .done
+                        .as_deref()
+                        .and_then(|d| d.rsplit_once(':'))
+                        .filter(|(id, _)| *id == self.id)
+                        .and_then(|(_, rc)| rc.parse().ok())
+                        .unwrap_or(-1);
+                    return Ok(ExecResult {
+                        exec_id: self.id.clone(),
+                        exit_code: code,
+                        output,
+                        truncated: true,
+                        duration: self.started.elapsed(),
+                    });
+                }
+                Extract::Running { .. } => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes() {
+        assert_eq!(sh_quote("a'b"), r"'a'\''b'");
+    }
+
+    #[test]
+    fn extracts_output_between_echo_and_marker() {
+        let cap = "$ old\n$  . '/s/3xab.sh'\nhello\nworld\nctmux:3xab:0:end\n$ \n";
+        assert_eq!(
+            extract(cap, "3xab"),
+            Extract::Done {
+                exit_code: 0,
+                output: "hello\nworld\n".into(),
+                truncated: false
+            }
+        );
+        let cap = "$  . '/s/3xab.sh'\nabcctmux:3xab:7:end\n$ ";
+        assert_eq!(
+            extract(cap, "3xab"),
+            Extract::Done {
+                exit_code: 7,
+                output: "abc".into(),
+                truncated: false
+            }
+        );
+        let cap = "$  . '/s/3xab.sh'\npartial\n\n";
+        assert_eq!(extract(cap, "3xab"), Extract::Running { output: "partial\n".into() });
+    }
+}

@@ -1,0 +1,151 @@
+//! Which tmux server to talk to, and how to start a `tmux` process aimed at it.
+
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The socket that names a tmux server.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Socket {
+    /// The user's default server (what plain `tmux` talks to).
+    Default,
+    /// `tmux -L NAME`: a named socket in tmux's socket directory.
+    Name(String),
+    /// `tmux -S PATH`: a socket at an explicit path.
+    Path(PathBuf),
+}
+
+/// A tmux server: its socket, the `tmux` binary, and the config file used if ctmux starts it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Server {
+    socket: Socket,
+    tmux: PathBuf,
+    config: Option<PathBuf>,
+}
+
+impl Server {
+    /// A server reached through `socket`, with `tmux` from `$CTMUX_TMUX` or `PATH`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an empty or control-character socket name or path.
+    pub fn new(socket: Socket) -> Result<Self> {
+        match &socket {
+            Socket::Default => {}
+            Socket::Name(n) => {
+                if n.is_empty() || n.chars().any(|c| c.is_control() || c == '/') {
+                    return Err(Error::invalid(
+                        "socket name",
+                        format!("{n:?} must be non-empty, without '/' or control characters"),
+                    ));
+                }
+            }
+            Socket::Path(p) => {
+                let s = p.to_string_lossy();
+                if s.is_empty() || s.chars().any(|c| c.is_control()) {
+                    return Err(Error::invalid(
+                        "socket path",
+                        format!("{s:?} must be non-empty, without control characters"),
+                    ));
+                }
+            }
+        }
+        let tmux = std::env::var_os("CTMUX_TMUX")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("tmux"));
+        Ok(Server {
+            socket,
+            tmux,
+            config: None,
+        })
+    }
+
+    /// The user's default server.
+    pub fn default_server() -> Self {
+        Server::new(Socket::Default).expect("the default socket is always valid")
+    }
+
+    /// Use this config file (`tmux -f`) when a command starts the server.
+    pub fn with_config(mut self, config: impl Into<PathBuf>) -> Self {
+        self.config = Some(config.into());
+        self
+    }
+
+    /// Use this `tmux` binary.
+    pub fn with_tmux(mut self, tmux: impl Into<PathBuf>) -> Self {
+        self.tmux = tmux.into();
+        self
+    }
+
+    /// The server's socket.
+    pub fn socket(&self) -> &Socket {
+        &self.socket
+    }
+
+    /// The `tmux` binary used.
+    pub fn tmux_path(&self) -> &Path {
+        &self.tmux
+    }
+
+    /// The global arguments that aim a `tmux` process at this server.
+    pub fn global_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        match &self.socket {
+            Socket::Default => {}
+            Socket::Name(n) => {
+                args.push("-L".to_owned());
+                args.push(n.clone());
+            }
+            Socket::Path(p) => {
+                args.push("-S".to_owned());
+                args.push(p.to_string_lossy().into_owned());
+            }
+        }
+        if let Some(cfg) = &self.config {
+            args.push("-f".to_owned());
+            args.push(cfg.to_string_lossy().into_owned());
+        }
+        args
+    }
+
+    /// A `tmux` command aimed at this server, with stdin closed and output captured.
+    pub fn command<S: AsRef<str>>(&self, args: &[S]) -> Command {
+        let mut cmd = Command::new(&self.tmux);
+        cmd.args(self.global_args())
+            .args(args.iter().map(|a| a.as_ref()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    /// A stable short key for this server, used to keep per-server files apart in the
+    /// state dir.
+    pub fn key(&self) -> String {
+        let text = match &self.socket {
+            Socket::Default => "default".to_owned(),
+            Socket::Name(n) => format!("L:{n}"),
+            Socket::Path(p) => format!("S:{}", p.display()),
+        };
+        // FNV-1a, 64 bit: stable across runs and builds (unlike std's DefaultHasher).
+        let mut h: u64 = 0xcbf29ce484222325;
+        for b in text.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        format!("{h:016x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args_and_keys() {
+        let s = Server::new(Socket::Path("/tmp/x/s".into())).unwrap();
+        assert_eq!(s.global_args(), vec!["-S", "/tmp/x/s"]);
+        assert_ne!(s.key(), Server::default_server().key());
+        assert!(Server::new(Socket::Name("a/b".into())).is_err());
+        assert!(Server::new(Socket::Name(String::new())).is_err());
+    }
+}
