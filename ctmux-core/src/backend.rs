@@ -78,8 +78,37 @@ pub fn classify_tmux_error(command: &str, stderr: &str) -> Error {
 
 impl Backend for ProcessBackend {
     fn run(&self, argv: &[String]) -> Result<String> {
-        self.issued.fetch_add(1, Ordering::Relaxed);
         let name = argv.first().map(String::as_str).unwrap_or("");
+        // A server that is shutting down (its last session just closed) answers a new
+        // client with "server exited unexpectedly" without running the command: retry, so
+        // the command reaches a fresh server (or reports that none runs).
+        let mut attempts = 0;
+        loop {
+            let result = self.run_once(name, argv);
+            match &result {
+                Err(Error::ServerUnavailable(msg))
+                    if msg.contains("exited unexpectedly") && attempts < 5 =>
+                {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(5 * attempts));
+                }
+                _ => return result,
+            }
+        }
+    }
+
+    fn server(&self) -> &Server {
+        &self.server
+    }
+
+    fn commands_issued(&self) -> u64 {
+        self.issued.load(Ordering::Relaxed)
+    }
+}
+
+impl ProcessBackend {
+    fn run_once(&self, name: &str, argv: &[String]) -> Result<String> {
+        self.issued.fetch_add(1, Ordering::Relaxed);
         let out = self.server.command(argv).output().map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::ServerUnavailable(format!(
@@ -102,14 +131,6 @@ impl Backend for ProcessBackend {
             Err(classify_tmux_error(name, &stderr))
         }
     }
-
-    fn server(&self) -> &Server {
-        &self.server
-    }
-
-    fn commands_issued(&self) -> u64 {
-        self.issued.load(Ordering::Relaxed)
-    }
 }
 
 #[cfg(test)]
@@ -120,8 +141,14 @@ mod tests {
     #[test]
     fn classifies_tmux_messages() {
         let k = |m: &str| classify_tmux_error("x", m).kind();
-        assert_eq!(k("no server running on /tmp/x"), ErrorKind::ServerUnavailable);
-        assert_eq!(k("error connecting to /tmp/x (No such file or directory)"), ErrorKind::ServerUnavailable);
+        assert_eq!(
+            k("no server running on /tmp/x"),
+            ErrorKind::ServerUnavailable
+        );
+        assert_eq!(
+            k("error connecting to /tmp/x (No such file or directory)"),
+            ErrorKind::ServerUnavailable
+        );
         assert_eq!(k("can't find session: nope"), ErrorKind::NotFound);
         assert_eq!(k("can't find pane: %99"), ErrorKind::NotFound);
         assert_eq!(k("duplicate session: a"), ErrorKind::AlreadyExists);

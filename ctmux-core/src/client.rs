@@ -291,21 +291,20 @@ impl Ctmux {
     /// [`Error::Io`] if the state dir cannot be read.
     pub fn state_sync(&self) -> Result<SyncReport> {
         let mut report = SyncReport::default();
-        let live: std::collections::HashSet<String> = match self.tmux(&[
-            "list-panes",
-            "-a",
-            "-F",
-            "#{pane_id}",
-        ]) {
-            Ok(out) => out.lines().map(|l| l.trim_start_matches('%').to_owned()).collect(),
-            Err(e) if e.kind() == crate::ErrorKind::ServerUnavailable => Default::default(),
-            Err(e) => return Err(e),
-        };
+        let live: std::collections::HashSet<String> =
+            match self.tmux(&["list-panes", "-a", "-F", "#{pane_id}"]) {
+                Ok(out) => out
+                    .lines()
+                    .map(|l| l.trim_start_matches('%').to_owned())
+                    .collect(),
+                Err(e) if e.kind() == crate::ErrorKind::ServerUnavailable => Default::default(),
+                Err(e) => return Err(e),
+            };
         report.panes = live.len();
         report.sessions = self.session_list()?.len();
         let dir = self.exec_dir()?;
-        let entries =
-            std::fs::read_dir(&dir).map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let pane = name.split(['-', '.']).next().unwrap_or("");
@@ -327,7 +326,10 @@ fn check_dir(dir: &Path) -> Result<()> {
     }
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => Ok(()),
-        Ok(_) => Err(Error::invalid("cwd", format!("{} is not a directory", dir.display()))),
+        Ok(_) => Err(Error::invalid(
+            "cwd",
+            format!("{} is not a directory", dir.display()),
+        )),
         Err(_) => Err(Error::not_found("directory", dir.display().to_string())),
     }
 }

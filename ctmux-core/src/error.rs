@@ -218,7 +218,8 @@ mod tests {
 
     #[test]
     fn kind_names_are_stable_and_distinct() {
-        let names: std::collections::HashSet<_> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        let names: std::collections::HashSet<_> =
+            ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(names.len(), ErrorKind::ALL.len());
         assert_eq!(ErrorKind::NotFound.to_string(), "NotFound");
     }
@@ -228,7 +229,9 @@ mod tests {
         let e = Error::Timeout {
             what: "x".into(),
             seconds: 1.0,
-            partial: Partial { output: "half".into() },
+            partial: Partial {
+                output: "half".into(),
+            },
         };
         assert_eq!(e.kind(), ErrorKind::Timeout);
         assert_eq!(e.partial_output(), Some("half"));

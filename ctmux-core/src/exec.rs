@@ -207,7 +207,18 @@ impl Pane {
         if info.in_mode {
             argv.extend(["send-keys", "-t", &target, "-X", "cancel", ";"]);
         }
-        argv.extend(["send-keys", "-t", &target, "-l", &typed, ";", "send-keys", "-t", &target, "Enter"]);
+        argv.extend([
+            "send-keys",
+            "-t",
+            &target,
+            "-l",
+            &typed,
+            ";",
+            "send-keys",
+            "-t",
+            &target,
+            "Enter",
+        ]);
         if let Err(e) = self.tmux(&argv) {
             remove_pane_files(&dir, self.id().number());
             return Err(e);
@@ -260,10 +271,11 @@ impl Pane {
         match handle.wait(Some(timeout)) {
             Err(Error::Timeout { what, seconds, .. }) => {
                 let _ = self.signal("SIGINT");
-                let _ = handle.wait(Some(Duration::from_secs(2)));
-                let partial = Partial {
-                    output: handle.partial_output().unwrap_or_default(),
+                let output = match handle.wait(Some(Duration::from_secs(2))) {
+                    Ok(r) => r.output,
+                    Err(_) => handle.partial_output().unwrap_or_default(),
                 };
+                let partial = Partial { output };
                 Err(Error::Timeout {
                     what,
                     seconds,
@@ -317,6 +329,15 @@ fn remove_pane_files(dir: &Path, pane_number: u32) {
             }
         }
     }
+}
+
+/// An interactive bash prints a newline of its own when the foreground job dies of SIGINT;
+/// it is not the command's output.
+fn strip_interrupt_newline(mut output: String, exit_code: i32) -> String {
+    if exit_code == 130 && (output == "\n" || output.ends_with("\n\n")) {
+        output.pop();
+    }
+    output
 }
 
 /// What a capture says about an exec.
@@ -395,8 +416,15 @@ impl ExecHandle {
     }
 
     fn capture_all(&self) -> Result<String> {
-        self.pane
-            .tmux(&["capture-pane", "-p", "-J", "-t", &self.pane.target(), "-S", "-"])
+        self.pane.tmux(&[
+            "capture-pane",
+            "-p",
+            "-J",
+            "-t",
+            &self.pane.target(),
+            "-S",
+            "-",
+        ])
     }
 
     /// What the command has printed so far (best effort).
@@ -419,12 +447,24 @@ impl ExecHandle {
             self.block_until_signalled(deadline, timeout)?;
         }
         let result = self.collect();
+        self.settle();
         if let Ok(dir) = self.pane.client().exec_dir() {
             for ext in ["sh", "cmd"] {
                 let _ = std::fs::remove_file(dir.join(format!("{}.{ext}", self.id)));
             }
         }
         result
+    }
+
+    /// After the shell reported, its notifier (`tmux set-option ... wait-for -S`) may still be
+    /// the foreground process for a moment: wait (bounded) until the shell has the terminal
+    /// back, so `is_running` is false and a next exec is accepted as soon as `wait` returns.
+    fn settle(&self) {
+        let Ok(info) = self.pane.info() else { return };
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while foreground_job(info.pid).is_some() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_micros(100));
+        }
     }
 
     fn finished(&self) -> Result<bool> {
@@ -436,7 +476,11 @@ impl ExecHandle {
             .is_some_and(|(id, _)| id == self.id))
     }
 
-    fn block_until_signalled(&self, deadline: Option<Instant>, timeout: Option<Duration>) -> Result<()> {
+    fn block_until_signalled(
+        &self,
+        deadline: Option<Instant>,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
         let server = self.pane.client().server();
         let child = server
             .command(&["wait-for", &format!("ctmux-{}", self.id)])
@@ -451,14 +495,27 @@ impl ExecHandle {
             let _ = tx.send(child.wait());
         });
         let shell_pid = self.pane.info().map(|i| i.pid);
+        // A signal can be lost when an earlier waiter on the channel was killed (tmux wakes
+        // the dead waiter): look at `@ctmux-done` now and then, backing off to every 2 s.
+        let mut next_check = Instant::now() + LIVENESS_EVERY;
+        let mut check_every = LIVENESS_EVERY;
+        let mut waiter_exited = false;
         let outcome = loop {
             let slice = match deadline {
-                Some(d) => d.saturating_duration_since(Instant::now()).min(LIVENESS_EVERY),
+                Some(d) => d
+                    .saturating_duration_since(Instant::now())
+                    .min(LIVENESS_EVERY),
                 None => LIVENESS_EVERY,
             };
             match rx.recv_timeout(slice) {
-                Ok(Ok(_)) => break Ok(()),
-                Ok(Err(e)) => break Err(Error::io("waiting for tmux wait-for", e)),
+                Ok(Ok(_)) => {
+                    waiter_exited = true;
+                    break Ok(());
+                }
+                Ok(Err(e)) => {
+                    waiter_exited = true;
+                    break Err(Error::io("waiting for tmux wait-for", e));
+                }
                 Err(_) => {}
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -469,6 +526,13 @@ impl ExecHandle {
                         output: self.partial_output().unwrap_or_default(),
                     },
                 });
+            }
+            if Instant::now() >= next_check {
+                if self.finished().unwrap_or(false) {
+                    break Ok(());
+                }
+                check_every = (check_every * 2).min(Duration::from_secs(2));
+                next_check = Instant::now() + check_every;
             }
             if let Ok(pid) = shell_pid {
                 if !crate::procfs::alive(pid) {
@@ -483,8 +547,8 @@ impl ExecHandle {
                 }
             }
         };
-        if outcome.is_err() {
-            // `tmux wait-for` ignores SIGINT; it is our own child, so kill it by pid.
+        if !waiter_exited {
+            // `tmux wait-for` ignores SIGINT; it is our own (unreaped) child: kill it by pid.
             let _ = nix::sys::signal::kill(waiter_pid, nix::sys::signal::Signal::SIGKILL);
         }
         let _ = reaper.join();
@@ -506,7 +570,7 @@ impl ExecHandle {
                     return Ok(ExecResult {
                         exec_id: self.id.clone(),
                         exit_code,
-                        output,
+                        output: strip_interrupt_newline(output, exit_code),
                         truncated,
                         duration: self.started.elapsed(),
                     })
@@ -566,6 +630,11 @@ mod tests {
             }
         );
         let cap = "$  . '/s/3xab.sh'\npartial\n\n";
-        assert_eq!(extract(cap, "3xab"), Extract::Running { output: "partial\n".into() });
+        assert_eq!(
+            extract(cap, "3xab"),
+            Extract::Running {
+                output: "partial\n".into()
+            }
+        );
     }
 }

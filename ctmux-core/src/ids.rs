@@ -141,7 +141,10 @@ impl FromStr for PaneId {
             .strip_prefix('%')
             .ok_or_else(|| Error::invalid("pane id", format!("{s:?} does not start with '%'")))?;
         if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
-            return Err(Error::invalid("pane id", format!("{s:?} is not '%' and digits")));
+            return Err(Error::invalid(
+                "pane id",
+                format!("{s:?} is not '%' and digits"),
+            ));
         }
         digits
             .parse()
@@ -209,8 +212,22 @@ mod tests {
             assert!(SessionName::new(ok).is_ok(), "{ok}");
         }
         let long = "x".repeat(201);
-        for bad in ["", "a:b", "a.b", "a\nb", "a\u{7}", "$1", "=x", "-x", long.as_str()] {
-            assert_eq!(SessionName::new(bad).unwrap_err().kind(), ErrorKind::InvalidInput, "{bad:?}");
+        for bad in [
+            "",
+            "a:b",
+            "a.b",
+            "a\nb",
+            "a\u{7}",
+            "$1",
+            "=x",
+            "-x",
+            long.as_str(),
+        ] {
+            assert_eq!(
+                SessionName::new(bad).unwrap_err().kind(),
+                ErrorKind::InvalidInput,
+                "{bad:?}"
+            );
         }
         assert!(SessionName::new(&"x".repeat(200)).is_ok());
     }
@@ -218,10 +235,20 @@ mod tests {
     #[test]
     fn pane_refs() {
         assert_eq!("3".parse::<PaneRef>().unwrap(), PaneRef::Index(3));
-        assert_eq!("%12".parse::<PaneRef>().unwrap(), PaneRef::Id("%12".parse().unwrap()));
-        assert!(matches!("web".parse::<PaneRef>().unwrap(), PaneRef::Label(_)));
+        assert_eq!(
+            "%12".parse::<PaneRef>().unwrap(),
+            PaneRef::Id("%12".parse().unwrap())
+        );
+        assert!(matches!(
+            "web".parse::<PaneRef>().unwrap(),
+            PaneRef::Label(_)
+        ));
         for bad in ["", "%", "%x", "%-1", "a\tb", "99999999999"] {
-            assert_eq!(bad.parse::<PaneRef>().unwrap_err().kind(), ErrorKind::InvalidInput, "{bad:?}");
+            assert_eq!(
+                bad.parse::<PaneRef>().unwrap_err().kind(),
+                ErrorKind::InvalidInput,
+                "{bad:?}"
+            );
         }
         assert_eq!("%7".parse::<PaneId>().unwrap().to_string(), "%7");
     }

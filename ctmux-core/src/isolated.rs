@@ -73,7 +73,10 @@ impl IsolatedServer {
 
     /// The temp dir holding the socket, config and default state dir.
     pub fn dir(&self) -> &Path {
-        self.dir.as_ref().map(|d| d.path()).unwrap_or(Path::new("/"))
+        self.dir
+            .as_ref()
+            .map(|d| d.path())
+            .unwrap_or(Path::new("/"))
     }
 
     /// A client for this server, with its state dir inside the temp dir.

@@ -97,12 +97,22 @@ mod tests {
 
     #[test]
     fn parses_names_and_strings() {
-        assert_eq!("horizontal".parse::<Layout>().unwrap().as_tmux(), "even-horizontal");
+        assert_eq!(
+            "horizontal".parse::<Layout>().unwrap().as_tmux(),
+            "even-horizontal"
+        );
         assert_eq!("tiled".parse::<Layout>().unwrap(), Layout::Tiled);
         // A real layout string printed by tmux 3.3a for one 80x24 pane.
         let real = "b25d,80x24,0,0,0";
         assert_eq!(real.parse::<Layout>().unwrap().as_tmux(), real);
-        for bad in ["", "diagonal", "zzzz,80x24,0,0,0", "b25e,80x24,0,0,0", "b25d,", "b25d,80x24;rm"] {
+        for bad in [
+            "",
+            "diagonal",
+            "zzzz,80x24,0,0,0",
+            "b25e,80x24,0,0,0",
+            "b25d,",
+            "b25d,80x24;rm",
+        ] {
             assert!(bad.parse::<Layout>().is_err(), "{bad:?}");
         }
     }

@@ -229,7 +229,13 @@ impl Pane {
     /// # Errors
     /// [`Error::NotFound`] if the pane is gone.
     pub fn info(&self) -> Result<PaneInfo> {
-        let out = self.tmux(&["display-message", "-p", "-t", &self.target(), &PaneInfo::format()])?;
+        let out = self.tmux(&[
+            "display-message",
+            "-p",
+            "-t",
+            &self.target(),
+            &PaneInfo::format(),
+        ])?;
         PaneInfo::parse(out.strip_suffix('\n').unwrap_or(&out))
     }
 
@@ -247,7 +253,11 @@ impl Pane {
     /// [`Error::NotFound`] if the pane is gone.
     pub fn status(&self) -> Result<PaneStatus> {
         let info = self.info()?;
-        let pgid = if info.dead { None } else { foreground_job(info.pid) };
+        let pgid = if info.dead {
+            None
+        } else {
+            foreground_job(info.pid)
+        };
         let last = info.last_exec();
         Ok(PaneStatus {
             foreground_pgid: pgid,
@@ -266,7 +276,15 @@ impl Pane {
     /// [`Error::NotFound`] if the pane is gone.
     pub fn capture(&self, history: Option<u32>) -> Result<String> {
         let start = format!("-{}", history.unwrap_or(0));
-        let out = self.tmux(&["capture-pane", "-p", "-J", "-t", &self.target(), "-S", &start])?;
+        let out = self.tmux(&[
+            "capture-pane",
+            "-p",
+            "-J",
+            "-t",
+            &self.target(),
+            "-S",
+            &start,
+        ])?;
         Ok(trim_trailing_blank_lines(&out))
     }
 
@@ -289,7 +307,10 @@ impl Pane {
         if value.len() > MAX_META_VALUE {
             return Err(Error::invalid(
                 "metadata value",
-                format!("{} bytes, over the {MAX_META_VALUE}-byte limit", value.len()),
+                format!(
+                    "{} bytes, over the {MAX_META_VALUE}-byte limit",
+                    value.len()
+                ),
             ));
         }
         if value.contains(['\0', SEP]) {
@@ -298,7 +319,14 @@ impl Pane {
                 "must not contain NUL or the unit separator (0x1f)",
             ));
         }
-        self.tmux(&["set-option", "-p", "-t", &self.target(), &format!("{META_PREFIX}{key}"), value])?;
+        self.tmux(&[
+            "set-option",
+            "-p",
+            "-t",
+            &self.target(),
+            &format!("{META_PREFIX}{key}"),
+            value,
+        ])?;
         Ok(())
     }
 
@@ -330,7 +358,10 @@ impl Pane {
         if keys.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let fmt: Vec<String> = keys.iter().map(|k| format!("#{{{META_PREFIX}{k}}}")).collect();
+        let fmt: Vec<String> = keys
+            .iter()
+            .map(|k| format!("#{{{META_PREFIX}{k}}}"))
+            .collect();
         let out = self.tmux(&[
             "display-message",
             "-p",
@@ -359,7 +390,14 @@ impl Pane {
     /// key is not set.
     pub fn metadata_delete(&self, key: &str) -> Result<()> {
         self.metadata_get(key)?;
-        self.tmux(&["set-option", "-p", "-u", "-t", &self.target(), &format!("{META_PREFIX}{key}")])?;
+        self.tmux(&[
+            "set-option",
+            "-p",
+            "-u",
+            "-t",
+            &self.target(),
+            &format!("{META_PREFIX}{key}"),
+        ])?;
         Ok(())
     }
 
@@ -395,7 +433,10 @@ impl Pane {
         if keys.is_empty() {
             return Err(Error::invalid("keys", "give at least one key"));
         }
-        if keys.iter().any(|k| k.as_ref().is_empty() || k.as_ref().contains('\0')) {
+        if keys
+            .iter()
+            .any(|k| k.as_ref().is_empty() || k.as_ref().contains('\0'))
+        {
             return Err(Error::invalid("keys", "a key is empty or contains NUL"));
         }
         let target = self.target();

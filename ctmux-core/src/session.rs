@@ -41,7 +41,14 @@ impl Session {
     pub fn panes(&self) -> Result<Vec<PaneInfo>> {
         let out = self
             .client
-            .tmux(&["list-panes", "-s", "-t", &self.id, "-F", &PaneInfo::format()])
+            .tmux(&[
+                "list-panes",
+                "-s",
+                "-t",
+                &self.id,
+                "-F",
+                &PaneInfo::format(),
+            ])
             .map_err(|e| self.gone(e))?;
         out.lines().map(PaneInfo::parse).collect()
     }
@@ -172,10 +179,9 @@ impl Session {
             if let Err(e) = self.client.tmux(&argv) {
                 let _ = self.client.tmux(&["kill-pane", "-t", &id]);
                 return Err(match e.kind() {
-                    crate::ErrorKind::Tmux if layout.is_some() => Error::invalid(
-                        "layout",
-                        format!("tmux could not apply it: {e}"),
-                    ),
+                    crate::ErrorKind::Tmux if layout.is_some() => {
+                        Error::invalid("layout", format!("tmux could not apply it: {e}"))
+                    }
                     _ => e,
                 });
             }

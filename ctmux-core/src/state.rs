@@ -210,13 +210,21 @@ mod tests {
 
         let link = t.path().join("link");
         std::os::unix::fs::symlink(&d, &link).unwrap();
-        assert_eq!(StateDir::open(&link).unwrap_err().kind(), ErrorKind::PermissionDenied);
+        assert_eq!(
+            StateDir::open(&link).unwrap_err().kind(),
+            ErrorKind::PermissionDenied
+        );
 
         let file = t.path().join("file");
         fs::write(&file, b"x").unwrap();
-        assert_eq!(StateDir::open(&file).unwrap_err().kind(), ErrorKind::PermissionDenied);
         assert_eq!(
-            StateDir::open(t.path().join("no/such/parent")).unwrap_err().kind(),
+            StateDir::open(&file).unwrap_err().kind(),
+            ErrorKind::PermissionDenied
+        );
+        assert_eq!(
+            StateDir::open(t.path().join("no/such/parent"))
+                .unwrap_err()
+                .kind(),
             ErrorKind::NotFound
         );
     }

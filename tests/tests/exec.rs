@@ -1,9 +1,8 @@
-//! Exact exec: exit codes, output, persistence of shell state.
+//! Exact exec: exit codes, output, persistence of shell state, readiness, busy panes.
 
-use crate::common::Env;
+use crate::common::{Env, T};
+use ctmux_core::ErrorKind;
 use std::time::Duration;
-
-const T: Option<Duration> = Some(Duration::from_secs(20));
 
 #[test]
 fn exit_codes_are_exact() {
@@ -16,6 +15,32 @@ fn exit_codes_are_exact() {
     }
     let r = pane.run("no-such-command-xyz", T).unwrap();
     assert_eq!(r.exit_code, 127);
+    assert!(r.output.contains("no-such-command-xyz"), "{r:?}");
+    let r = pane.run("false", T).unwrap();
+    assert_eq!(r.exit_code, 1);
+}
+
+#[test]
+fn exit_130_after_sigint_and_shell_survives() {
+    let env = Env::new();
+    let pane = env.pane0("sigint");
+    let h = pane.exec("sleep 100").unwrap();
+    crate::common::wait_running(&pane, true);
+    let groups = pane.signal("SIGINT").unwrap();
+    assert_eq!(groups.len(), 1);
+    let r = h.wait(T).unwrap();
+    assert_eq!(r.exit_code, 130);
+    // The shell is still there and usable.
+    assert_eq!(pane.run("echo alive", T).unwrap().output, "alive\n");
+    // A loop interrupted half way (bash aborts the whole list) still reports.
+    let h = pane
+        .exec("for i in 1 2 3; do sleep 100; echo after $i; done; echo never")
+        .unwrap();
+    crate::common::wait_running(&pane, true);
+    pane.signal("INT").unwrap();
+    let r = h.wait(T).unwrap();
+    assert_eq!(r.exit_code, 130);
+    assert!(!r.output.contains("never"), "{r:?}");
 }
 
 #[test]
@@ -26,4 +51,189 @@ fn output_is_the_commands_own() {
     assert_eq!(r.output, "hello\nworld\n");
     let r = pane.run("printf abc", T).unwrap();
     assert_eq!(r.output, "abc");
+    let r = pane.run("true", T).unwrap();
+    assert_eq!(r.output, "");
+    assert!(!r.truncated);
+    let r = pane.run("echo out; echo err >&2", T).unwrap();
+    assert_eq!(r.output, "out\nerr\n");
+}
+
+#[test]
+fn awkward_text_arrives_intact() {
+    let env = Env::new();
+    let pane = env.pane0("quotes");
+    let cases = [
+        r#"echo 'single' "double" \"esc\""#,
+        r"echo back\\slash",
+        "echo $HOME_NOT_SET_X; echo \"$((6*7))\"",
+        "printf '%s\\n' 'ünïcødé ✓ 日本'",
+        "echo a; echo b ; echo 'c;d'",
+    ];
+    let expect = [
+        "single double \"esc\"\n",
+        "back\\slash\n",
+        "\n42\n",
+        "ünïcødé ✓ 日本\n",
+        "a\nb\nc;d\n",
+    ];
+    for (c, e) in cases.iter().zip(expect) {
+        let r = pane.run(c, T).unwrap();
+        assert_eq!(r.output, e, "command {c:?}");
+        assert_eq!(r.exit_code, 0);
+    }
+    let multi = "x=1\nif [ $x = 1 ]; then\n  echo multi\nfi\ncat <<'EOF'\n$not $expanded\nEOF";
+    let r = pane.run(multi, T).unwrap();
+    assert_eq!(r.output, "multi\n$not $expanded\n");
+}
+
+#[test]
+fn ten_kilobytes_of_command_text() {
+    let env = Env::new();
+    let pane = env.pane0("big");
+    let payload: String = (0..1000)
+        .map(|i| format!("{:09}", i))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(payload.len() >= 9_999);
+    let cmd = format!("cat <<'EOF' | wc -c\n{payload}\nEOF");
+    let r = pane.run(&cmd, T).unwrap();
+    assert_eq!(r.output.trim(), (payload.len() + 1).to_string());
+    // And the text itself round-trips through the shell.
+    let cmd = format!("cat <<'EOF' | md5sum\n{payload}\nEOF");
+    let r = pane.run(&cmd, T).unwrap();
+    let local = crate::common::md5_of(&format!("{payload}\n"));
+    assert!(r.output.starts_with(&local), "{} vs {local}", r.output);
+}
+
+#[test]
+fn cd_and_export_persist() {
+    let env = Env::new();
+    let pane = env.pane0("persist");
+    let dir = tempfile::tempdir().unwrap();
+    let canon = dir.path().canonicalize().unwrap();
+    pane.run(&format!("cd '{}'", canon.display()), T).unwrap();
+    assert_eq!(
+        pane.run("pwd", T).unwrap().output,
+        format!("{}\n", canon.display())
+    );
+    pane.run("export CTMUX_X='a b'", T).unwrap();
+    assert_eq!(pane.run("echo \"$CTMUX_X\"", T).unwrap().output, "a b\n");
+}
+
+#[test]
+fn busy_pane_refuses_a_second_exec() {
+    let env = Env::new();
+    let pane = env.pane0("busy");
+    let h = pane.exec("sleep 100").unwrap();
+    // Busy at once, even before the job has started.
+    let e = pane.exec("echo no").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy);
+    crate::common::wait_running(&pane, true);
+    assert!(pane.is_running().unwrap());
+    let e = pane.exec("echo no").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy);
+    pane.signal("SIGTERM").unwrap();
+    let r = h.wait(T).unwrap();
+    assert_eq!(r.exit_code, 143);
+    assert!(!pane.is_running().unwrap());
+    assert_eq!(pane.run("echo free", T).unwrap().output, "free\n");
+}
+
+#[test]
+fn is_running_follows_the_foreground_group() {
+    let env = Env::new();
+    let pane = env.pane0("running");
+    assert!(!pane.is_running().unwrap());
+    // A builtin-only wait in the shell itself is not a foreground job.
+    let h = pane.exec("sleep 0.5").unwrap();
+    crate::common::wait_running(&pane, true);
+    h.wait(T).unwrap();
+    assert!(!pane.is_running().unwrap());
+}
+
+#[test]
+fn timeout_carries_partial_output_and_interrupts() {
+    let env = Env::new();
+    let pane = env.pane0("timeout");
+    let e = pane
+        .run_or_interrupt("echo started; sleep 100", Duration::from_millis(700))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    assert_eq!(e.partial_output(), Some("started\n"));
+    assert!(!pane.is_running().unwrap());
+    let w = pane.wait(T).unwrap().unwrap();
+    assert_eq!(w.exit_code, 130);
+    assert_eq!(pane.run("echo next", T).unwrap().output, "next\n");
+}
+
+#[test]
+fn wait_without_a_ctmux_exec() {
+    let env = Env::new();
+    let pane = env.pane0("plainwait");
+    assert_eq!(pane.wait(T).unwrap(), None);
+    // A job started by typing, not by ctmux: waited for, no exit code.
+    pane.send_text("sleep 0.4").unwrap();
+    pane.send_keys(&["Enter"]).unwrap();
+    crate::common::wait_running(&pane, true);
+    assert_eq!(pane.wait(T).unwrap(), None);
+    assert!(!pane.is_running().unwrap());
+}
+
+#[test]
+fn pane_exit_during_exec_is_not_found() {
+    let env = Env::new();
+    let s = env.session("exits");
+    let pane = s.pane_create(Some("quitter")).unwrap();
+    let e = pane.run("exit 3", T).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}
+
+#[test]
+fn bad_commands_change_nothing() {
+    let env = Env::new();
+    let pane = env.pane0("badcmd");
+    for bad in ["", "   ", "a\0b"] {
+        assert_eq!(pane.exec(bad).unwrap_err().kind(), ErrorKind::InvalidInput);
+    }
+    assert_eq!(pane.run("echo ok", T).unwrap().output, "ok\n");
+}
+
+#[test]
+fn create_then_exec_loses_nothing() {
+    let env = Env::new();
+    let n: usize = std::env::var("CTMUX_STRESS_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    for i in 0..n {
+        let name = format!("c{i}");
+        let s = env.session(&name);
+        let pane = s.pane_str("0").unwrap();
+        let r = pane.run(&format!("echo 'run {i} ok'"), T).unwrap();
+        assert_eq!(r.output, format!("run {i} ok\n"), "iteration {i}");
+        assert_eq!(r.exit_code, 0);
+        // and a brand-new split pane
+        let p2 = s.pane_create(None).unwrap();
+        let r = p2.run(&format!("echo \"split {i}\""), T).unwrap();
+        assert_eq!(r.output, format!("split {i}\n"), "iteration {i}");
+        s.kill().unwrap();
+    }
+}
+
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+        #[test]
+        fn any_exit_code_round_trips(codes in proptest::collection::vec(0i32..=255, 1..4)) {
+            let env = Env::new();
+            let pane = env.pane0("prop");
+            for code in codes {
+                let r = pane.run(&format!("(exit {code})"), T).unwrap();
+                prop_assert_eq!(r.exit_code, code);
+            }
+        }
+    }
 }

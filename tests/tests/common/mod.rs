@@ -1,10 +1,15 @@
 //! Shared helpers: each test gets an [`Env`] with its own isolated server and state dir.
 
 use ctmux_core::{Ctmux, IsolatedServer, Pane, Session, SessionOptions};
+use std::time::{Duration, Instant};
+
+/// Generous bound for waits, so a broken test fails instead of hanging.
+pub const T: Option<Duration> = Some(Duration::from_secs(20));
 
 /// One isolated server plus a client; both go away on drop.
 pub struct Env {
     pub client: Ctmux,
+    #[allow(dead_code)]
     pub server: IsolatedServer,
 }
 
@@ -17,11 +22,51 @@ impl Env {
 
     pub fn session(&self, name: &str) -> Session {
         self.client
-            .session_create(name, &SessionOptions { cwd: None, size: Some((120, 40)) })
+            .session_create(
+                name,
+                &SessionOptions {
+                    cwd: None,
+                    size: Some((120, 40)),
+                },
+            )
             .expect("session")
     }
 
     pub fn pane0(&self, name: &str) -> Pane {
         self.session(name).pane_str("0").expect("pane 0")
     }
+}
+
+/// Wait (bounded) until the pane's running state is `want`.
+pub fn wait_running(pane: &Pane, want: bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pane.is_running().unwrap() != want {
+        assert!(
+            Instant::now() < deadline,
+            "pane never became running={want}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// md5 of `text` as `md5sum` prints it (first field).
+pub fn md5_of(text: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("md5sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
 }
