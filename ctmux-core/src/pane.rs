@@ -236,7 +236,12 @@ impl Pane {
             &self.target(),
             &PaneInfo::format(),
         ])?;
-        PaneInfo::parse(out.strip_suffix('\n').unwrap_or(&out))
+        let info = PaneInfo::parse(out.strip_suffix('\n').unwrap_or(&out))?;
+        // tmux 3.3 prints an empty context instead of failing for some vanished targets.
+        if info.pane_id != self.target() {
+            return Err(Error::not_found("pane", self.target()));
+        }
+        Ok(info)
     }
 
     /// Whether a foreground job other than the shell runs (terminal foreground process group).
