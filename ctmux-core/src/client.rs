@@ -308,10 +308,8 @@ impl Ctmux {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let pane = name.split(['-', '.']).next().unwrap_or("");
-            if !live.contains(pane) {
-                if std::fs::remove_file(entry.path()).is_ok() {
-                    report.dropped.push(entry.path().display().to_string());
-                }
+            if !live.contains(pane) && std::fs::remove_file(entry.path()).is_ok() {
+                report.dropped.push(entry.path().display().to_string());
             }
         }
         report.dropped.sort();

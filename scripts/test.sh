@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Run every test of the workspace from a fresh clone: Rust (fmt, clippy, cargo test),
+# Python (maturin develop, mypy stubtest + --strict, pytest) and Node (napi build, node --test).
+#
+# Installs what a fresh Debian machine lacks: tmux (apt), the repo's .venv with pinned maturin,
+# pytest and mypy (PyPI), ctmux-node/node_modules (npm ci). Runs from any cwd. Every test
+# talks to its own isolated tmux server (`-S` socket in a temp dir), never the default one.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+MATURIN_VERSION="1.16.0"
+PYTEST_VERSION="9.2.0"
+MYPY_VERSION="2.4.1"
+
+step() {
+    printf '\n==> %s\n' "$*"
+}
+
+die() {
+    printf 'error: %s\n' "$*" >&2
+    exit 1
+}
+
+# Run a command as root: directly when we are root, else through sudo.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "need root (or sudo) to run: $*"
+    fi
+}
+
+apt_updated=0
+apt_install() {
+    if [ "$apt_updated" -eq 0 ]; then
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+        apt_updated=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+}
+
+# ---------------------------------------------------------------------------------------------
+step "setup: tools"
+for tool in cargo rustc python3 node npm; do
+    command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not on PATH"
+done
+if ! command -v tmux >/dev/null 2>&1; then
+    echo "tmux not found: installing it with apt-get"
+    apt_install tmux
+fi
+echo "tmux: $(tmux -V) | $(rustc --version) | node $(node --version) | $(python3 --version)"
+
+# ---------------------------------------------------------------------------------------------
+step "setup: Python venv (.venv)"
+VENV="$ROOT/.venv"
+if [ ! -x "$VENV/bin/python" ]; then
+    if ! python3 -m venv "$VENV"; then
+        # Debian's own python3 ships venv separately.
+        rm -rf "$VENV"
+        apt_install python3-venv
+        python3 -m venv "$VENV"
+    fi
+fi
+PY_REQUIREMENTS=("maturin==$MATURIN_VERSION" "pytest==$PYTEST_VERSION" "mypy==$MYPY_VERSION")
+# Ask PyPI only when a pinned version is missing, so a warm rerun needs no network.
+if ! "$VENV/bin/python" - "${PY_REQUIREMENTS[@]}" <<'EOF' 2>/dev/null; then
+import sys
+from importlib.metadata import version
+sys.exit(any(version(n) != v for n, v in (r.split("==") for r in sys.argv[1:])))
+EOF
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PY_REQUIREMENTS[@]}"
+fi
+export VIRTUAL_ENV="$VENV"
+export PATH="$VENV/bin:$PATH"
+# One Python and one target triple for every cargo invocation (cargo, maturin, napi), so
+# pyo3 is not reconfigured and nothing is compiled twice (napi always passes --target).
+export PYO3_PYTHON="$VENV/bin/python"
+CARGO_BUILD_TARGET="$(rustc -vV | sed -n 's/^host: //p')"
+export CARGO_BUILD_TARGET
+echo "venv: $VENV | PYO3_PYTHON=$PYO3_PYTHON | CARGO_BUILD_TARGET=$CARGO_BUILD_TARGET"
+
+# ---------------------------------------------------------------------------------------------
+step "setup: ctmux-node dependencies"
+NODE_DIR="$ROOT/ctmux-node"
+if [ -f "$NODE_DIR/package-lock.json" ]; then
+    # npm ci wipes node_modules: only when it is missing or older than the lockfile.
+    if [ ! -f "$NODE_DIR/node_modules/.package-lock.json" ] ||
+        [ "$NODE_DIR/package-lock.json" -nt "$NODE_DIR/node_modules/.package-lock.json" ]; then
+        (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    else
+        echo "node_modules is up to date"
+    fi
+else
+    (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error)
+fi
+
+# ---------------------------------------------------------------------------------------------
+step "cargo fmt --all -- --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test --workspace"
+cargo test --workspace
+
+step "maturin develop (ctmux-py -> .venv)"
+(cd "$ROOT/ctmux-py" && maturin develop --quiet)
+
+step "mypy: stubtest of the .pyi against ctmux._ctmux, --strict on the package and tests"
+(cd "$ROOT/ctmux-py" && python -m mypy.stubtest ctmux && python -m mypy --strict python/ctmux tests)
+
+step "pytest ctmux-py/tests"
+python -m pytest ctmux-py/tests
+
+step "napi build (ctmux-node)"
+(cd "$NODE_DIR" && npm run --silent build)
+
+step "node --test ctmux-node/__test__/*.test.mjs"
+node --test ctmux-node/__test__/*.test.mjs
+
+step "all tests passed"
