@@ -55,6 +55,8 @@ pub struct ExecHandle {
     pane: Pane,
     id: String,
     started: Instant,
+    shell_pid: i32,
+    known_done: bool,
 }
 
 /// How long a new pane's shell may take to draw its prompt.
@@ -186,11 +188,7 @@ impl Pane {
         let cmd_file = dir.join(format!("{id}.cmd"));
         let wrap_file = dir.join(format!("{id}.sh"));
         write_private(&cmd_file, &format!("{cmd}\n"))?;
-        let socket = self
-            .client()
-            .tmux(&["display-message", "-p", "#{socket_path}"])?
-            .trim()
-            .to_owned();
+        let socket = info.socket_path.clone();
         let notify = format!(
             "{} -S {}",
             sh_quote(&self.client().server().tmux_path().to_string_lossy()),
@@ -227,6 +225,8 @@ impl Pane {
             pane: self.clone(),
             id,
             started: Instant::now(),
+            shell_pid: info.pid,
+            known_done: false,
         })
     }
 
@@ -295,11 +295,13 @@ impl Pane {
     /// pane is gone.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<Option<ExecResult>> {
         let info = self.info()?;
-        if let Some((id, _)) = info.last_exec() {
+        if let Some((id, code)) = info.last_exec() {
             let handle = ExecHandle {
                 pane: self.clone(),
                 id,
                 started: Instant::now(),
+                shell_pid: info.pid,
+                known_done: code.is_some(),
             };
             return handle.wait(timeout).map(Some);
         }
@@ -443,7 +445,9 @@ impl ExecHandle {
     /// [`Error::Timeout`] with the output so far; [`Error::NotFound`] if the pane exits first.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<ExecResult> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        if !self.finished()? {
+        // A fresh handle does not ask tmux first: a signal sent before the waiter starts
+        // leaves the channel "woken", so the waiter returns at once.
+        if !self.known_done {
             self.block_until_signalled(deadline, timeout)?;
         }
         let result = self.collect();
@@ -460,9 +464,8 @@ impl ExecHandle {
     /// the foreground process for a moment: wait (bounded) until the shell has the terminal
     /// back, so `is_running` is false and a next exec is accepted as soon as `wait` returns.
     fn settle(&self) {
-        let Ok(info) = self.pane.info() else { return };
         let deadline = Instant::now() + Duration::from_secs(2);
-        while foreground_job(info.pid).is_some() && Instant::now() < deadline {
+        while foreground_job(self.shell_pid).is_some() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_micros(100));
         }
     }
@@ -494,7 +497,6 @@ impl ExecHandle {
             let mut child = child;
             let _ = tx.send(child.wait());
         });
-        let shell_pid = self.pane.info().map(|i| i.pid);
         // A signal can be lost when an earlier waiter on the channel was killed (tmux wakes
         // the dead waiter): look at `@ctmux-done` now and then, backing off to every 2 s.
         let mut next_check = Instant::now() + LIVENESS_EVERY;
@@ -534,17 +536,15 @@ impl ExecHandle {
                 check_every = (check_every * 2).min(Duration::from_secs(2));
                 next_check = Instant::now() + check_every;
             }
-            if let Ok(pid) = shell_pid {
-                if !crate::procfs::alive(pid) {
-                    break Err(Error::not_found(
-                        "pane",
-                        format!(
-                            "{} exited before exec {} finished",
-                            self.pane.target(),
-                            self.id
-                        ),
-                    ));
-                }
+            if !crate::procfs::alive(self.shell_pid) {
+                break Err(Error::not_found(
+                    "pane",
+                    format!(
+                        "{} exited before exec {} finished",
+                        self.pane.target(),
+                        self.id
+                    ),
+                ));
             }
         };
         if !waiter_exited {

@@ -67,6 +67,8 @@ pub struct PaneInfo {
     pub(crate) exec: Option<String>,
     #[serde(skip)]
     pub(crate) done: Option<String>,
+    #[serde(skip)]
+    pub(crate) socket_path: String,
 }
 
 impl PaneInfo {
@@ -91,6 +93,7 @@ impl PaneInfo {
             "#{@ctmux-exec}",
             "#{@ctmux-done}",
             "#{@ctmux-label}",
+            "#{socket_path}",
             "#{pane_current_command}",
             "#{pane_current_path}",
         ]
@@ -102,11 +105,11 @@ impl PaneInfo {
     /// # Errors
     /// [`Error::Corrupt`] if the line does not have the expected fields.
     pub fn parse(line: &str) -> Result<Self> {
-        let f: Vec<&str> = line.splitn(20, SEP).collect();
-        if f.len() != 20 {
+        let f: Vec<&str> = line.splitn(21, SEP).collect();
+        if f.len() != 21 {
             return Err(Error::Corrupt {
                 what: "tmux pane listing".into(),
-                reason: format!("expected 20 fields, got {}: {line:?}", f.len()),
+                reason: format!("expected 21 fields, got {}: {line:?}", f.len()),
             });
         }
         let num = |s: &str| s.parse::<u32>().unwrap_or(0);
@@ -131,8 +134,9 @@ impl PaneInfo {
             exec: opt(f[15]),
             done: opt(f[16]),
             label: opt(f[17]),
-            command: f[18].to_owned(),
-            cwd: f[19].to_owned(),
+            socket_path: f[18].to_owned(),
+            command: f[19].to_owned(),
+            cwd: f[20].to_owned(),
             running: !dead && foreground_job(pid).is_some(),
         })
     }

@@ -290,8 +290,13 @@ fn send_keys_and_stdin() {
     pane.send_text("hello 'world' $x").unwrap();
     pane.send_keys(&["Enter"]).unwrap();
     let r = h.wait(T).unwrap();
-    // The terminal echoes what was typed, then the command prints.
-    assert_eq!(r.output, "hello 'world' $x\ngot [hello 'world' $x]\n");
+    // The terminal may echo what was typed (unless it arrived as typeahead before `read`
+    // started); the command's own line is last.
+    assert_eq!(
+        r.output.lines().last(),
+        Some("got [hello 'world' $x]"),
+        "{r:?}"
+    );
     // Long text through the paste buffer arrives whole.
     let long: String = (0..300)
         .map(|i| format!("w{i}"))
@@ -304,7 +309,6 @@ fn send_keys_and_stdin() {
     pane.send_keys(&["Enter"]).unwrap();
     let out = h.wait(T).unwrap().output;
     assert_eq!(out.lines().last().unwrap(), long.len().to_string());
-    assert_eq!(out.lines().next().unwrap(), long, "echoed whole");
     // C-c through send-keys interrupts a job.
     let h = pane.exec("sleep 100").unwrap();
     wait_running(&pane, true);
