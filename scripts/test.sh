@@ -48,10 +48,8 @@ step "setup: tools"
 for tool in cargo rustc python3 node npm; do
     command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not on PATH"
 done
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "tmux not found: installing it with apt-get"
-    apt_install tmux
-fi
+# shellcheck source=scripts/ensure-tmux.sh
+. "$ROOT/scripts/ensure-tmux.sh"
 echo "tmux: $(tmux -V) | $(rustc --version) | node $(node --version) | $(python3 --version)"
 
 # ---------------------------------------------------------------------------------------------
