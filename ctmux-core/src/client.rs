@@ -111,9 +111,9 @@ pub struct SyncReport {
     /// Things repaired (descriptions).
     pub repaired: Vec<String>,
     /// Live sessions seen.
-    pub sessions: usize,
+    pub session_count: usize,
     /// Live panes seen.
-    pub panes: usize,
+    pub pane_count: usize,
 }
 
 impl Ctmux {
@@ -227,7 +227,7 @@ impl Ctmux {
             &format!("P{SEP}#{{session_id}}"),
         ]) {
             Ok(out) => out,
-            Err(e) if e.kind() == crate::ErrorKind::ServerUnavailable => return Ok(Vec::new()),
+            Err(e) if no_sessions(&e) => return Ok(Vec::new()),
             Err(e) => return Err(e),
         };
         let mut sessions = Vec::new();
@@ -297,23 +297,34 @@ impl Ctmux {
                     .lines()
                     .map(|l| l.trim_start_matches('%').to_owned())
                     .collect(),
-                Err(e) if e.kind() == crate::ErrorKind::ServerUnavailable => Default::default(),
+                Err(e) if no_sessions(&e) => Default::default(),
                 Err(e) => return Err(e),
             };
-        report.panes = live.len();
-        report.sessions = self.session_list()?.len();
+        report.pane_count = live.len();
+        report.session_count = self.session_list()?.len();
         let dir = self.exec_dir()?;
         let entries = std::fs::read_dir(&dir)
             .map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let pane = name.split(['-', '.']).next().unwrap_or("");
+            // `<pane number>x<id>.sh|.cmd` and `<pane number>.lock`.
+            let pane = name.split(['x', '.']).next().unwrap_or("");
             if !live.contains(pane) && std::fs::remove_file(entry.path()).is_ok() {
                 report.dropped.push(entry.path().display().to_string());
             }
         }
         report.dropped.sort();
         Ok(report)
+    }
+}
+
+/// No server, or a server without sessions (`exit-empty off`: `list-panes -a` then says
+/// "no current target").
+fn no_sessions(e: &Error) -> bool {
+    match e {
+        Error::ServerUnavailable(_) => true,
+        Error::Tmux { message, .. } => message.contains("no current target"),
+        _ => false,
     }
 }
 

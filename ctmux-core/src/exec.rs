@@ -40,7 +40,8 @@ pub struct ExecResult {
     pub output: String,
     /// Whether the start of the output had already scrolled out of the pane's history.
     pub truncated: bool,
-    /// Time from start to the shell reporting completion.
+    /// Time from the exec's start until ctmux saw it finish (for a wait that begins after the
+    /// command ended, that is when the wait looked).
     #[serde(serialize_with = "secs")]
     pub duration: Duration,
 }
@@ -201,7 +202,20 @@ impl Pane {
         )?;
         let target = self.target();
         let typed = format!(" . {}", sh_quote(&wrap_file.to_string_lossy()));
-        let mut argv: Vec<&str> = vec!["set-option", "-p", "-t", &target, EXEC_OPTION, &id, ";"];
+        let started_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        let exec_value = format!("{id}@{started_ms}");
+        let mut argv: Vec<&str> = vec![
+            "set-option",
+            "-p",
+            "-t",
+            &target,
+            EXEC_OPTION,
+            &exec_value,
+            ";",
+        ];
         if info.in_mode {
             argv.extend(["send-keys", "-t", &target, "-X", "cancel", ";"]);
         }
@@ -296,10 +310,18 @@ impl Pane {
     pub fn wait(&self, timeout: Option<Duration>) -> Result<Option<ExecResult>> {
         let info = self.info()?;
         if let Some((id, code)) = info.last_exec() {
+            // Measure from the exec's recorded start, not from this call.
+            let since_start = info
+                .exec_started()
+                .and_then(|(_, t)| t)
+                .and_then(|t| t.elapsed().ok())
+                .unwrap_or_default();
             let handle = ExecHandle {
                 pane: self.clone(),
                 id,
-                started: Instant::now(),
+                started: Instant::now()
+                    .checked_sub(since_start)
+                    .unwrap_or_else(Instant::now),
                 shell_pid: info.pid,
                 known_done: code.is_some(),
             };

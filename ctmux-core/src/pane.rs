@@ -141,6 +141,20 @@ impl PaneInfo {
         })
     }
 
+    /// The last exec's id and its start time (`@ctmux-exec` holds `<id>@<unix millis>`).
+    pub(crate) fn exec_started(&self) -> Option<(String, Option<std::time::SystemTime>)> {
+        let raw = self.exec.as_deref()?;
+        Some(match raw.split_once('@') {
+            Some((id, ms)) => (
+                id.to_owned(),
+                ms.parse::<u64>()
+                    .ok()
+                    .map(|ms| std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms)),
+            ),
+            None => (raw.to_owned(), None),
+        })
+    }
+
     /// Whether the pane's shell has drawn something (its prompt) and can take input.
     pub(crate) fn shell_ready(&self) -> bool {
         self.cursor != (0, 0) || self.history_size > 0
@@ -148,7 +162,7 @@ impl PaneInfo {
 
     /// The exec started last, and its exit code once it has finished.
     pub(crate) fn last_exec(&self) -> Option<(String, Option<i32>)> {
-        let id = self.exec.clone()?;
+        let id = self.exec_started()?.0;
         let code = self.done.as_deref().and_then(|d| {
             let (done_id, rc) = d.rsplit_once(':')?;
             (done_id == id).then(|| rc.parse().ok()).flatten()

@@ -375,7 +375,7 @@ fn state_sync_drops_files_of_gone_panes() {
             "{report:?}"
         );
     }
-    assert_eq!(report.sessions, 1);
+    assert_eq!(report.session_count, 1);
     let again = env.client.state_sync().unwrap();
     assert!(again.dropped.is_empty());
 }
@@ -399,4 +399,37 @@ fn state_dir_safety() {
         std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777,
         0o700
     );
+}
+
+#[test]
+fn state_sync_keeps_files_of_live_execs() {
+    let env = Env::new();
+    let pane = env.pane0("livesync");
+    let h = pane.exec("sleep 0.5; echo done").unwrap();
+    let report = env.client.state_sync().unwrap();
+    assert!(report.dropped.is_empty(), "{report:?}");
+    assert_eq!(report.pane_count, 1);
+    let r = h.wait(T).unwrap();
+    assert_eq!(r.output, "done\n");
+}
+
+#[test]
+fn server_without_sessions_lists_nothing() {
+    let env = Env::new();
+    env.session("tmp");
+    env.client
+        .tmux(&["set-option", "-g", "exit-empty", "off"])
+        .unwrap();
+    env.client.session_kill("tmp").unwrap();
+    assert!(env.client.session_list().unwrap().is_empty());
+    assert_eq!(env.client.state_sync().unwrap().session_count, 0);
+}
+
+#[test]
+fn pane_wait_measures_from_the_exec_start() {
+    let env = Env::new();
+    let pane = env.pane0("dur");
+    pane.exec("sleep 0.4").unwrap();
+    let r = pane.wait(T).unwrap().unwrap();
+    assert!(r.duration >= Duration::from_millis(400), "{r:?}");
 }

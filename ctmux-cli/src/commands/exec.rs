@@ -1,0 +1,70 @@
+//! Running commands and waiting for them: `pane-exec`, `pane-exec-timeout`, `pane-wait`.
+
+use super::pane;
+use crate::args::Target;
+use crate::output::{fields, to_fields, Failure, Fields, Outcome};
+use ctmux_core::{Ctmux, ExecResult};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+fn result_fields(pane_id: String, result: &ExecResult) -> Outcome {
+    let mut f = fields([("pane_id", json!(pane_id))]);
+    f.extend(to_fields(result)?);
+    Ok(f)
+}
+
+/// `pane-exec SESSION PANE CMD [--wait [--timeout SECONDS]]` -> exec_id, and with `--wait`
+/// exit_code, output, duration, truncated. A wait that times out fails with kind Timeout and
+/// carries exec_id and the output so far; the command keeps running.
+pub fn exec(
+    client: &Ctmux,
+    target: &Target,
+    cmd: &str,
+    wait: bool,
+    timeout: Option<Duration>,
+) -> Outcome {
+    let pane = pane(client, target)?;
+    let pane_id = pane.id().to_string();
+    let handle = pane.exec(cmd)?;
+    if !wait {
+        return Ok(fields([
+            ("pane_id", json!(pane_id)),
+            ("exec_id", json!(handle.id())),
+        ]));
+    }
+    match handle.wait(timeout) {
+        Ok(result) => result_fields(pane_id, &result),
+        Err(e) => Err(Failure::from(e)
+            .with("pane_id", pane_id)
+            .with("exec_id", handle.id())),
+    }
+}
+
+/// `pane-exec-timeout SESSION PANE CMD SECONDS` -> as `pane-exec --wait`; after SECONDS the
+/// command is interrupted and the call fails with kind Timeout and the output so far.
+pub fn exec_timeout(client: &Ctmux, target: &Target, cmd: &str, seconds: Duration) -> Outcome {
+    let pane = pane(client, target)?;
+    let pane_id = pane.id().to_string();
+    match pane.run_or_interrupt(cmd, seconds) {
+        Ok(result) => result_fields(pane_id, &result),
+        Err(e) => Err(Failure::from(e).with("pane_id", pane_id)),
+    }
+}
+
+/// `pane-wait SESSION PANE [SECONDS]` -> exit_code, output (null for a job ctmux did not
+/// start), exec_id, duration, truncated.
+pub fn wait(client: &Ctmux, target: &Target, seconds: Option<Duration>) -> Outcome {
+    let pane = pane(client, target)?;
+    let pane_id = pane.id().to_string();
+    match pane.wait(seconds) {
+        Ok(Some(result)) => result_fields(pane_id, &result),
+        Ok(None) => {
+            let mut f: Fields = fields([("pane_id", json!(pane_id))]);
+            for key in ["exec_id", "exit_code", "output", "duration", "truncated"] {
+                f.insert(key.to_owned(), Value::Null);
+            }
+            Ok(f)
+        }
+        Err(e) => Err(Failure::from(e).with("pane_id", pane_id)),
+    }
+}
