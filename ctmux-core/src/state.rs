@@ -230,6 +230,26 @@ mod tests {
     }
 
     #[test]
+    fn foreign_owned_dir_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("theirs");
+        fs::create_dir(&d).unwrap();
+        let me = nix::unistd::getuid().as_raw();
+        let other = if me == 0 { 65534 } else { 0 };
+        // Only root can give a dir away; as another user, make one that root owns instead.
+        let target = if me == 0 {
+            nix::unistd::chown(&d, Some(nix::unistd::Uid::from_raw(other)), None).unwrap();
+            d
+        } else {
+            std::path::PathBuf::from("/")
+        };
+        assert_eq!(
+            StateDir::open(&target).unwrap_err().kind(),
+            ErrorKind::PermissionDenied
+        );
+    }
+
+    #[test]
     fn loose_mode_is_tightened() {
         let t = tempfile::tempdir().unwrap();
         let d = t.path().join("s");

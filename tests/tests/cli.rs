@@ -1185,3 +1185,60 @@ fn binary_reads_environment() {
     );
     assert_eq!((code, v["kind"].as_str()), (1, Some("InvalidInput")), "{v}");
 }
+
+// Every pane command takes PANE as an index, a `%id` or a label.
+
+#[test]
+fn every_pane_command_accepts_index_id_and_label() {
+    let cli = Cli::new();
+    cli.session("s");
+    let created = cli.ok(&["pane-create", "s", "web"]);
+    let id = created["pane_id"].as_str().unwrap().to_owned();
+    let index = cli.ok(&["pane-find", "s", "web"])["index"].to_string();
+    for pane in [index.as_str(), id.as_str(), "web"] {
+        let same = |v: &Value| assert_eq!(v["pane_id"], id.as_str(), "{pane}: {v}");
+        same(&cli.ok(&[
+            "pane-exec",
+            "s",
+            pane,
+            "echo hi",
+            "--wait",
+            "--timeout",
+            WAIT,
+        ]));
+        same(&cli.ok(&["pane-exec", "s", pane, "true"]));
+        same(&cli.ok(&["pane-wait", "s", pane, WAIT]));
+        same(&cli.ok(&["pane-exec-timeout", "s", pane, "true", WAIT]));
+        same(&cli.ok(&["pane-is-running", "s", pane]));
+        same(&cli.ok(&["pane-status", "s", pane]));
+        same(&cli.ok(&["pane-capture", "s", pane, "10"]));
+        same(&cli.ok(&["pane-has-pattern", "s", pane, "hi"]));
+        same(&cli.ok(&["pane-watch", "s", pane, "hi"]));
+        same(&cli.ok(&["pane-watch-timeout", "s", pane, "hi", WAIT]));
+        same(&cli.ok(&["pane-metadata-set", "s", pane, "k", pane]));
+        assert_eq!(
+            cli.ok(&["pane-metadata-get", "s", pane, "k"])["value"],
+            pane
+        );
+        same(&cli.ok(&["pane-metadata-list", "s", pane]));
+        same(&cli.ok(&["pane-metadata-delete", "s", pane, "k"]));
+        same(&cli.ok(&["pane-send-keys", "s", pane, "C-u"]));
+        same(&cli.ok(&["pane-send-stdin", "s", pane, "x"]));
+        same(&cli.ok(&["pane-send-keys", "s", pane, "C-u"]));
+        let v = cli.fails(&["pane-signal", "s", pane, "SIGTERM"], 1, "NotFound");
+        assert!(v["error"].as_str().unwrap().contains("no job"), "{v}");
+    }
+    // And pane-kill, once per form, on fresh panes.
+    for label in ["k1", "k2", "k3"] {
+        cli.ok(&["pane-create", "s", label]);
+    }
+    let k1 = cli.ok(&["pane-find", "s", "k1"])["index"].to_string();
+    let k2 = cli.ok(&["pane-find", "s", "k2"])["pane_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for pane in [k1.as_str(), k2.as_str(), "k3"] {
+        cli.ok(&["pane-kill", "s", pane]);
+    }
+    assert_eq!(cli.ok(&["pane-count", "s"])["count"], 2);
+}
