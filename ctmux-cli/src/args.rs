@@ -342,7 +342,7 @@ pub enum Command {
         #[command(flatten)]
         target: Target,
     },
-    /// Reconcile the state dir with the live server -> dropped, repaired, sessions, panes
+    /// Reconcile the state dir with the live server -> dropped, repaired, session_count, pane_count
     ///
     /// Removes private files of panes that no longer exist. "sessions" and "panes" are the
     /// numbers of live sessions and panes seen.
