@@ -11,38 +11,149 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** A client of one tmux server. */
 export declare class Client {
-  /** `new Client({ socketName?, socketPath?, stateDir? })`. */
+  /** `new Client({ socketName?, socketPath?, stateDir? })` (no tmux call). */
   constructor(options?: ClientOptions | undefined | null)
-  /** Create a detached session; resolves with `{ id, name }`. */
-  sessionCreate(name: string, options?: SessionCreateOptions | undefined | null): Promise<SessionRef>
+  /** Create a detached session. */
+  sessionCreate(name: string, options?: SessionCreateOptions | undefined | null): Promise<Session>
+  /** The session named `name` (matched exactly). */
+  session(name: string): Promise<Session>
   /** Every session on the server (no server running resolves with `[]`). */
-  sessionList(): Promise<Array<SessionInfo>>
+  sessions(): Promise<Array<SessionInfo>>
   /** Kill the session named `name`. */
   sessionKill(name: string): Promise<void>
-  /**
-   * Run `command` in a pane (index, `'%id'` or label) and wait for it to finish, at most
-   * `timeoutSeconds` (default: no limit).
-   */
-  paneRun(session: string, pane: string | number, command: string, timeoutSeconds?: number | undefined | null): Promise<ExecResult>
-  /** The pane's visible text, or its last `lines` lines of history and screen. */
-  paneCapture(session: string, pane: string | number, lines?: number | undefined | null): Promise<string>
+  /** Reconcile the state dir with the live server (drop files of panes that are gone). */
+  stateSync(): Promise<SyncReport>
+}
+
+/** A command started with `pane.exec`; `wait()` collects its result. */
+export declare class ExecHandle {
+  /** The exec's id. */
+  get id(): string
+  /** The pane it runs in. */
+  get pane(): Pane
+  /** Wait until the command finishes, at most `timeoutSeconds` (default: no limit). */
+  wait(timeoutSeconds?: number | undefined | null): Promise<ExecResult>
+  /** What the command has printed so far (`null` if the pane cannot be read). */
+  partialOutput(): Promise<string | null>
 }
 
 /**
  * A private tmux server (socket in a fresh temp dir, shell pinned), for tests and demos.
- * `close()` kills it and removes the dir.
+ * `await close()` kills it and removes the dir.
  */
 export declare class IsolatedServer {
   /** Start a private server (its tmux process starts with the first session). */
   static start(): Promise<IsolatedServer>
   /** The server's socket path (a `-S` socket inside the temp dir). */
   get socketPath(): string
-  /** Whether `close()` has run. */
+  /** Whether `close()` has been called. */
   get closed(): boolean
-  /** A client of this server; its state dir is `stateDir`, else one inside the temp dir. */
+  /**
+   * A client of this server (no tmux call); its state dir is `stateDir`, else one inside
+   * the temp dir.
+   */
   client(stateDir?: string | undefined | null): Client
-  /** Kill the server and remove its temp dir (synchronous). Closing twice is harmless. */
-  close(): void
+  /** Kill the server and remove its temp dir. Closing twice is harmless. */
+  close(): Promise<void>
+}
+
+/** A pane, addressed by its tmux id (`%3`). */
+export declare class Pane {
+  /** The pane's tmux id (`%3`). */
+  get id(): string
+  /** The session the pane was found in. */
+  get session(): Session
+  /** Fresh facts about the pane. */
+  info(): Promise<PaneInfo>
+  /** The pane's listing, foreground job and last exec. */
+  status(): Promise<PaneStatus>
+  /** Whether a foreground job other than the shell runs. */
+  isRunning(): Promise<boolean>
+  /** Start `command` in the pane's shell; resolves at once with its handle. */
+  exec(command: string): Promise<ExecHandle>
+  /** Run `command` and wait for it, at most `timeoutSeconds` (default: no limit). */
+  run(command: string, timeoutSeconds?: number | undefined | null): Promise<ExecResult>
+  /**
+   * Run `command`; after `timeoutSeconds` send it SIGINT and reject with `code: 'Timeout'`
+   * and the output so far in `partialOutput`.
+   */
+  runOrInterrupt(command: string, timeoutSeconds: number): Promise<ExecResult>
+  /**
+   * Wait for the pane's current work: the last exec ctmux started (its result), or any
+   * foreground job (then `null`).
+   */
+  wait(timeoutSeconds?: number | undefined | null): Promise<ExecResult | null>
+  /** The visible screen plus up to `lines` lines of history above it. */
+  capture(lines?: number | undefined | null): Promise<string>
+  /**
+   * The last line matching `pattern` (Rust regex syntax) in the screen plus `lines` lines
+   * of history, or `null`.
+   */
+  hasPattern(pattern: string, lines?: number | undefined | null): Promise<PatternMatch | null>
+  /**
+   * Wait until `pattern` matches a line (text already there counts), at most
+   * `timeoutSeconds` (default: no limit).
+   */
+  waitFor(pattern: string, timeoutSeconds?: number | undefined | null, lines?: number | undefined | null): Promise<PatternMatch>
+  /** The pane's label, or `null`. */
+  label(): Promise<string | null>
+  /** Set or replace the pane's label (unique within its session). */
+  setLabel(label: string): Promise<void>
+  /**
+   * Set metadata `key` (`[A-Za-z0-9_-]{1,64}`) to `value`; it lives in tmux and dies with
+   * the pane.
+   */
+  metadataSet(key: string, value: string): Promise<void>
+  /** The value of metadata `key` (rejects with `code: 'NotFound'` if unset). */
+  metadataGet(key: string): Promise<string>
+  /** All metadata of the pane. */
+  metadataList(): Promise<Record<string, string>>
+  /** Remove metadata `key` (rejects with `code: 'NotFound'` if unset). */
+  metadataDelete(key: string): Promise<void>
+  /**
+   * Send tmux key names (`'C-c'`, `'Enter'`, `'Up'`, or text), one or an array, as
+   * `send-keys` does.
+   */
+  sendKeys(keys: string | Array<string>): Promise<void>
+  /** Type `text` literally, without pressing Enter. */
+  sendText(text: string): Promise<void>
+  /**
+   * Send `signal` (`'SIGINT'`, `'TERM'`, `9`) to the pane's foreground job, never to its
+   * shell. Resolves with the process groups signalled.
+   */
+  signal(signal: string | number): Promise<Array<number>>
+  /** Kill the pane (its session too if it was the last pane). */
+  kill(): Promise<void>
+}
+
+/**
+ * A tmux session: its id (`$3`) and the name it had when the handle was made. Collections
+ * (`panes()`, `paneCount()`) always ask tmux.
+ */
+export declare class Session {
+  /** tmux's session id (`$3`). */
+  get id(): string
+  /** The session's name. */
+  get name(): string
+  /** The client this session belongs to. */
+  get client(): Client
+  /** Every pane of the session (all windows), in window then pane order. */
+  panes(): Promise<Array<PaneInfo>>
+  /** The pane `pane`: an index (`0`), a tmux pane id (`'%3'`) or a label. */
+  pane(pane: string | number): Promise<Pane>
+  /** Split the active pane to make a new one, optionally labelled. */
+  paneCreate(label?: string | undefined | null): Promise<Pane>
+  /**
+   * Create a labelled pane and apply `layout` (`tiled`, `horizontal`, `vertical`,
+   * `main-horizontal`, `main-vertical` or a tmux layout string) to its window.
+   */
+  paneCreateWithLayout(label: string, layout: string): Promise<Pane>
+  /** The pane labelled `label`. */
+  paneFind(label: string): Promise<Pane>
+  /** Number of panes over all windows. */
+  paneCount(): Promise<number>
+  /** Kill the session. */
+  kill(): Promise<void>
 }
 
 /**
@@ -58,14 +169,76 @@ export interface ClientOptions {
   stateDir?: string
 }
 
-/** A finished command: its real exit status, its own output and the wall time. */
+/** A finished command: its real exit status and its own output. */
 export interface ExecResult {
-  /** Exit status (128+N if killed by signal N). */
+  /** The shell's `$?` (130 after SIGINT, 127 command not found, ...). */
   exitCode: number
-  /** The command's own output (no prompt, no echo). */
+  /** What the command printed (no prompt, no echoed command line). */
   output: string
-  /** Wall time in seconds. */
+  /** Seconds from the exec's start until ctmux saw it finish. */
   duration: number
+  /** The exec's id. */
+  execId: string
+  /** Whether the start of the output had scrolled out of the pane's history. */
+  truncated: boolean
+}
+
+/** A pane as tmux lists it, plus whether a foreground job runs in it. */
+export interface PaneInfo {
+  /** tmux pane id (`%3`). */
+  paneId: string
+  /** Index within its window. */
+  index: number
+  /** Its window's id (`@1`). */
+  windowId: string
+  /** Its window's index. */
+  windowIndex: number
+  /** Whether its window is the session's active one. */
+  windowActive: boolean
+  /** Its ctmux label, if any. */
+  label?: string
+  /** Pid of the pane's process (usually its shell). */
+  pid: number
+  /** The foreground command's short name (`pane_current_command`). */
+  command: string
+  /** The pane's working directory. */
+  cwd: string
+  /** Whether the pane's process has exited. */
+  dead: boolean
+  /** Exit status of a dead pane. */
+  deadStatus?: number
+  /** Width in columns. */
+  width: number
+  /** Height in rows. */
+  height: number
+  /** Whether it is the active pane of its window. */
+  active: boolean
+  /** Whether a foreground job other than the shell runs (from `/proc`). */
+  running: boolean
+}
+
+/** A pane's status: its listing, its foreground job and the last exec ctmux started. */
+export interface PaneStatus {
+  /** The pane as listed. */
+  info: PaneInfo
+  /** Process group of the running foreground job, if any. */
+  foregroundPgid?: number
+  /** Full command line of the foreground job's leader, if any. */
+  foregroundCommand?: string
+  /** Id of the last exec ctmux started in the pane. */
+  execId?: string
+  /** Whether that exec has finished. */
+  execFinished?: boolean
+  /** Its exit code, once finished. */
+  exitCode?: number
+}
+
+/** A line that matched a pattern. */
+export interface PatternMatch {
+  /** The whole matching line. */
+  line: string
+  /** The matched text within it. */
+  matchedText: string
 }
 
 /** Options of `client.sessionCreate(name, options)`. */
@@ -96,12 +269,16 @@ export interface SessionInfo {
   activity: number
 }
 
-/** A session just created. */
-export interface SessionRef {
-  /** tmux session id (`$3`). */
-  id: string
-  /** Session name. */
-  name: string
+/** What `client.stateSync()` changed. */
+export interface SyncReport {
+  /** Files removed because what they belonged to is gone (paths). */
+  dropped: Array<string>
+  /** Things repaired (descriptions). */
+  repaired: Array<string>
+  /** Live sessions seen. */
+  sessionCount: number
+  /** Live panes seen. */
+  paneCount: number
 }
 
 /** The version of ctmux-core this addon was built from. */

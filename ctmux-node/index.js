@@ -836,5 +836,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Client = nativeBinding.Client
+module.exports.ExecHandle = nativeBinding.ExecHandle
 module.exports.IsolatedServer = nativeBinding.IsolatedServer
+module.exports.Pane = nativeBinding.Pane
+module.exports.Session = nativeBinding.Session
 module.exports.version = nativeBinding.version

@@ -29,6 +29,13 @@
 //!   50 ms, so expect about half a poll period plus one capture (~25-30 ms median, up to
 //!   ~55 ms); the control-mode engine replaces this.
 //!
+//! - `backend_<op>/process` vs `backend_<op>/control`: the same operation over the process
+//!   backend (one `tmux` process per command) and the control-mode backend (one persistent
+//!   `tmux -C` connection), each on its own isolated server with a warm connection:
+//!   `roundtrip` (`display-message -p x`), `send_keys` (`pane.send_keys(&["C-u"])`),
+//!   `capture` (`pane.capture(None)` of a full screen), `session_list` (two sessions) and
+//!   `exec_detect` (`pane.run("true")`).
+//!
 //! Before the benches run, the number of tmux commands each operation issues through the
 //! backend (`client.backend().commands_issued()` before/after one call) is printed to stderr.
 //!
@@ -36,7 +43,7 @@
 //! one group). `cargo test --all-targets` runs each bench once as a smoke test.
 
 use criterion::{Criterion, SamplingMode};
-use ctmux_core::{Ctmux, IsolatedServer, Pane, Session, SessionOptions};
+use ctmux_core::{BackendKind, Ctmux, IsolatedServer, Pane, Session, SessionOptions};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -61,6 +68,22 @@ impl Fixture {
     fn new(name: &str) -> Self {
         let server = IsolatedServer::start().expect("start isolated tmux server");
         let client = server.client().expect("client");
+        Self::with_client(name, server, client)
+    }
+
+    /// The same, with a client of the given backend kind.
+    fn with_backend(name: &str, kind: BackendKind) -> Self {
+        let server = IsolatedServer::start().expect("start isolated tmux server");
+        let client = Ctmux::builder()
+            .server(server.server().clone())
+            .state_dir(server.dir().join("state"))
+            .backend_kind(kind)
+            .build()
+            .expect("client");
+        Self::with_client(name, server, client)
+    }
+
+    fn with_client(name: &str, server: IsolatedServer, client: Ctmux) -> Self {
         let opts = SessionOptions {
             size: Some(SIZE),
             ..SessionOptions::default()
@@ -297,6 +320,59 @@ fn pattern_detection(c: &mut Criterion) {
     g.finish();
 }
 
+/// One group per operation, each with a `process` and a `control` bench.
+fn backend_comparison(c: &mut Criterion) {
+    let fixtures: Vec<(&str, Fixture)> = [BackendKind::Process, BackendKind::Control]
+        .into_iter()
+        .map(|k| {
+            let f = Fixture::with_backend(&format!("bench-{k}"), k);
+            // Fill the screen, and a second session for the listing.
+            assert_eq!(f.pane.run("seq 1 100", Some(TIMEOUT)).unwrap().exit_code, 0);
+            let opts = SessionOptions {
+                size: Some(SIZE),
+                ..SessionOptions::default()
+            };
+            f.client.session_create("other", &opts).unwrap();
+            (k.as_str(), f)
+        })
+        .collect();
+    let mut g = group(c, "backend_roundtrip");
+    for (name, f) in &fixtures {
+        g.bench_function(*name, |b| {
+            b.iter(|| black_box(f.client.tmux(&["display-message", "-p", "x"]).unwrap()))
+        });
+    }
+    g.finish();
+    let mut g = group(c, "backend_send_keys");
+    for (name, f) in &fixtures {
+        g.bench_function(*name, |b| b.iter(|| f.pane.send_keys(&["C-u"]).unwrap()));
+    }
+    g.finish();
+    let mut g = group(c, "backend_capture");
+    for (name, f) in &fixtures {
+        g.bench_function(*name, |b| {
+            b.iter(|| black_box(f.pane.capture(None).unwrap()))
+        });
+    }
+    g.finish();
+    let mut g = group(c, "backend_session_list");
+    for (name, f) in &fixtures {
+        g.bench_function(*name, |b| {
+            b.iter(|| {
+                let list = f.client.session_list().unwrap();
+                debug_assert_eq!(list.len(), 2);
+                black_box(list)
+            })
+        });
+    }
+    g.finish();
+    let mut g = group(c, "backend_exec_detect");
+    for (name, f) in &fixtures {
+        g.bench_function(*name, |b| b.iter_custom(bench_run(f, "true", "")));
+    }
+    g.finish();
+}
+
 /// Print how many tmux commands one call of each operation issues through the backend.
 fn report_command_counts() {
     let f = Fixture::new("bench-count");
@@ -367,5 +443,6 @@ fn main() {
     send_keys(&mut c);
     session(&mut c);
     pattern_detection(&mut c);
+    backend_comparison(&mut c);
     c.final_summary();
 }

@@ -356,6 +356,24 @@ pub enum Command {
     /// JSON summary object as for every other command. Needs no terminal; takes a few
     /// seconds.
     Demo,
+    // Session groups: group-create, group-add, group-list, group-exec, group-up, ...
+    #[command(flatten)]
+    Group(crate::commands::group::GroupCommand),
+    // Dependencies: session-depends, session-depends-remove, session-start-order, ...
+    #[command(flatten)]
+    Deps(crate::commands::deps::DepsCommand),
+    // Health: session-health, session-wait-healthy, session-health-set, ...
+    #[command(flatten)]
+    Health(crate::commands::health::HealthCommand),
+    // Cross-session: sessions-list-all, panes-count-global, sessions-find-pattern
+    #[command(flatten)]
+    Query(crate::commands::query::QueryCommand),
+    // Metrics: pane-metrics, session-metrics
+    #[command(flatten)]
+    Metrics(crate::commands::metrics::MetricsCommand),
+    // Snapshots: session-save, session-restore, session-snapshots, session-snapshot-delete, ...
+    #[command(flatten)]
+    Snapshot(crate::commands::snapshot::SnapshotCommand),
 }
 
 impl Command {
@@ -389,6 +407,12 @@ impl Command {
             | PaneSignal { target, .. }
             | PaneInteract { target } => Some(&target.session),
             SessionList | StateSync | Demo => None,
+            Group(c) => c.session(),
+            Deps(c) => c.session(),
+            Health(c) => c.session(),
+            Query(_) => None,
+            Metrics(c) => c.session(),
+            Snapshot(c) => c.session(),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::args::Global;
 use crate::output::Failure;
-use ctmux_core::{Ctmux, ErrorKind, Server, Socket};
+use ctmux_core::{BackendKind, Ctmux, ErrorKind, Server, Socket};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -57,13 +57,19 @@ pub fn state_dir(global: &Global, env: &dyn Fn(&str) -> Option<OsString>) -> Opt
 
 /// Build the client for `global`, reading the process environment.
 ///
+/// The CLI always uses the process backend (one `tmux` process per command), whatever
+/// `CTMUX_BACKEND` says: a one-shot call would pay a control-mode attach and gain nothing, and
+/// a CLI killed mid-call must not leave a control client behind.
+///
 /// # Errors
 /// InvalidInput for a bad socket name or path; the core's errors for a state dir it cannot
 /// use (PermissionDenied, NotFound, Io).
 pub fn client(global: &Global) -> Result<Ctmux, Failure> {
     let env = |key: &str| std::env::var_os(key);
     let server = Server::new(socket(global, &env)?)?;
-    let builder = Ctmux::builder().server(server);
+    let builder = Ctmux::builder()
+        .server(server)
+        .backend_kind(BackendKind::Process);
     let client = match state_dir(global, &env) {
         Some(dir) => builder.state_dir(dir).build()?,
         None => builder.build()?,

@@ -1,11 +1,14 @@
 //! The pluggable backend: a tmux command goes in as argv, its output comes back.
 //!
 //! No domain types cross this trait. [`ProcessBackend`] runs one `tmux` process per command;
-//! a control-mode backend (one persistent `tmux -C` connection) plugs in behind the same trait.
+//! [`crate::ControlBackend`] keeps one persistent `tmux -C` connection. [`BackendKind`] names
+//! them for [`crate::CtmuxBuilder`] and the `CTMUX_BACKEND` environment variable.
 
 use crate::error::{Error, Result};
 use crate::server::Server;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Runs tmux commands against one server.
 pub trait Backend: Send + Sync + std::fmt::Debug {
@@ -21,8 +24,92 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// The server this backend talks to.
     fn server(&self) -> &Server;
 
-    /// How many tmux commands this backend has issued (for command-budget tests).
+    /// How many tmux commands this backend has issued (for command-budget tests): one per
+    /// [`Backend::run`], whatever the transport.
     fn commands_issued(&self) -> u64;
+
+    /// The session (id, `$3`) that this backend's own tmux client is attached to, if it keeps
+    /// one. A control-mode connection is an attached client, and tmux counts it in
+    /// `#{session_attached}`; reports of attached clients subtract it. `None` by default.
+    fn own_client_session(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Which [`Backend`] to build when none is given explicitly.
+///
+/// - [`BackendKind::Process`] (the default): one `tmux` process per command (~2 ms each).
+///   Nothing to keep open: the right choice for one-shot calls such as the CLI's.
+/// - [`BackendKind::Control`]: one persistent `tmux -C` connection per client (~0.1 ms per
+///   command after a one-time attach): the right choice for long-lived clients.
+///
+/// [`crate::CtmuxBuilder::build`] (and so [`crate::IsolatedServer::client`]) reads
+/// [`BackendKind::ENV`] (`CTMUX_BACKEND=process|control`) when no backend or kind was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum BackendKind {
+    /// [`ProcessBackend`].
+    #[default]
+    Process,
+    /// [`crate::ControlBackend`].
+    Control,
+}
+
+impl BackendKind {
+    /// The environment variable read by [`BackendKind::from_env`].
+    pub const ENV: &'static str = "CTMUX_BACKEND";
+
+    /// The kind named by `$CTMUX_BACKEND`; `None` when unset or empty.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a value other than `process` or `control`.
+    pub fn from_env() -> Result<Option<BackendKind>> {
+        match std::env::var(Self::ENV) {
+            Ok(v) if v.trim().is_empty() => Ok(None),
+            Ok(v) => v.parse().map(Some),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => Err(Error::invalid(
+                "CTMUX_BACKEND",
+                "is not UTF-8; use process or control",
+            )),
+        }
+    }
+
+    /// The kind's name: `process` or `control`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Process => "process",
+            BackendKind::Control => "control",
+        }
+    }
+
+    /// A new backend of this kind for `server` (nothing is started yet).
+    pub fn build(self, server: Server) -> Arc<dyn Backend> {
+        match self {
+            BackendKind::Process => Arc::new(ProcessBackend::new(server)),
+            BackendKind::Control => Arc::new(crate::control::ControlBackend::new(server)),
+        }
+    }
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "process" => Ok(BackendKind::Process),
+            "control" => Ok(BackendKind::Control),
+            other => Err(Error::invalid(
+                "backend",
+                format!("{other:?}: use process or control"),
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One `tmux` process per command. Always available; the right choice for one-shot CLI calls.
@@ -109,7 +196,8 @@ impl Backend for ProcessBackend {
 impl ProcessBackend {
     fn run_once(&self, name: &str, argv: &[String]) -> Result<String> {
         self.issued.fetch_add(1, Ordering::Relaxed);
-        let out = self.server.command(argv).output().map_err(|e| {
+        let args: Vec<Cow<'_, str>> = argv.iter().map(|a| process_arg(a)).collect();
+        let out = self.server.command(&args).output().map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::ServerUnavailable(format!(
                     "cannot run {}: not installed or not on PATH",
@@ -133,6 +221,16 @@ impl ProcessBackend {
     }
 }
 
+/// tmux reads a command-line argument that ends with `;` as that argument followed by a
+/// command separator (`x;` is `x`, then `;`), and `x\;` as the literal `x;`. Escape it, so only
+/// a bare `;` element separates commands (as over a control connection).
+fn process_arg(arg: &str) -> Cow<'_, str> {
+    match arg.strip_suffix(';') {
+        Some(head) if arg != ";" => Cow::Owned(format!("{head}\\;")),
+        _ => Cow::Borrowed(arg),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +251,31 @@ mod tests {
         assert_eq!(k("can't find pane: %99"), ErrorKind::NotFound);
         assert_eq!(k("duplicate session: a"), ErrorKind::AlreadyExists);
         assert_eq!(k("unknown command: foo"), ErrorKind::Tmux);
+    }
+
+    #[test]
+    fn trailing_semicolons_stay_literal() {
+        assert_eq!(process_arg(";"), ";");
+        assert_eq!(process_arg("a;b"), "a;b");
+        assert_eq!(process_arg("a;"), "a\\;");
+        assert_eq!(process_arg("a\\;"), "a\\\\;");
+        assert_eq!(process_arg(";;"), ";\\;");
+    }
+
+    #[test]
+    fn backend_kinds() {
+        assert_eq!(
+            "control".parse::<BackendKind>().unwrap(),
+            BackendKind::Control
+        );
+        assert_eq!(
+            " Process ".parse::<BackendKind>().unwrap(),
+            BackendKind::Process
+        );
+        assert_eq!(
+            "ssh".parse::<BackendKind>().unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(BackendKind::default().to_string(), "process");
     }
 }

@@ -1,7 +1,7 @@
 //! [`Ctmux`]: the entry point. It knows which server, which backend and which state dir;
 //! sessions and panes hang off it.
 
-use crate::backend::{Backend, ProcessBackend};
+use crate::backend::{Backend, BackendKind};
 use crate::error::{Error, Result};
 use crate::ids::SessionName;
 use crate::server::Server;
@@ -26,12 +26,14 @@ struct Inner {
     state: StateDir,
 }
 
-/// Builds a [`Ctmux`]: server (default: the user's default server), backend (default: one
-/// process per command) and state dir (default: see [`crate::state::default_location`]).
+/// Builds a [`Ctmux`]: server (default: the user's default server), backend (default: the
+/// kind named by `$CTMUX_BACKEND`, else one process per command; see [`BackendKind`]) and
+/// state dir (default: see [`crate::state::default_location`]).
 #[derive(Debug, Default)]
 pub struct CtmuxBuilder {
     server: Option<Server>,
     backend: Option<Arc<dyn Backend>>,
+    kind: Option<BackendKind>,
     state_dir: Option<PathBuf>,
 }
 
@@ -48,16 +50,25 @@ impl CtmuxBuilder {
         self
     }
 
+    /// Build a backend of this kind (overrides `$CTMUX_BACKEND`; ignored when
+    /// [`CtmuxBuilder::backend`] gave one).
+    pub fn backend_kind(mut self, kind: BackendKind) -> Self {
+        self.kind = Some(kind);
+        self
+    }
+
     /// Keep state in this dir.
     pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.state_dir = Some(dir.into());
         self
     }
 
-    /// Open the state dir and build the client. Nothing is sent to tmux.
+    /// Open the state dir and build the client. Nothing is sent to tmux. Without a backend,
+    /// the kind comes from [`CtmuxBuilder::backend_kind`], else `$CTMUX_BACKEND`
+    /// (`process` or `control`), else [`BackendKind::Process`].
     ///
     /// # Errors
-    /// As [`StateDir::open`].
+    /// As [`StateDir::open`]; [`Error::InvalidInput`] if `$CTMUX_BACKEND` names no backend.
     pub fn build(self) -> Result<Ctmux> {
         let state = match self.state_dir {
             Some(d) => StateDir::open(d)?,
@@ -65,9 +76,13 @@ impl CtmuxBuilder {
         };
         let backend = match self.backend {
             Some(b) => b,
-            None => Arc::new(ProcessBackend::new(
-                self.server.unwrap_or_else(Server::default_server),
-            )),
+            None => {
+                let kind = match self.kind {
+                    Some(k) => k,
+                    None => BackendKind::from_env()?.unwrap_or_default(),
+                };
+                kind.build(self.server.unwrap_or_else(Server::default_server))
+            }
         };
         Ok(Ctmux {
             inner: Arc::new(Inner { backend, state }),
@@ -152,6 +167,15 @@ impl Ctmux {
     pub fn tmux<S: AsRef<str>>(&self, argv: &[S]) -> Result<String> {
         let v: Vec<String> = argv.iter().map(|s| s.as_ref().to_owned()).collect();
         self.inner.backend.run(&v)
+    }
+
+    /// `session_attached` as tmux reports it for `session_id`, minus this client's own
+    /// control-mode connection if it is attached there (it is not a person's client).
+    pub(crate) fn attached_clients(&self, session_id: &str, reported: u32) -> u32 {
+        match self.inner.backend.own_client_session() {
+            Some(own) if own == session_id => reported.saturating_sub(1),
+            _ => reported,
+        }
     }
 
     /// The directory holding this server's exec scripts.
@@ -252,6 +276,7 @@ impl Ctmux {
         }
         for s in &mut sessions {
             s.panes = pane_counts.get(&s.id).copied().unwrap_or(0);
+            s.attached = self.attached_clients(&s.id, s.attached);
         }
         Ok(sessions)
     }
@@ -320,7 +345,7 @@ impl Ctmux {
 
 /// No server, or a server without sessions (`exit-empty off`: `list-panes -a` then says
 /// "no current target").
-fn no_sessions(e: &Error) -> bool {
+pub(crate) fn no_sessions(e: &Error) -> bool {
     match e {
         Error::ServerUnavailable(_) => true,
         Error::Tmux { message, .. } => message.contains("no current target"),

@@ -207,6 +207,21 @@ impl Error {
             source,
         }
     }
+
+    /// The error of a wait stopped by its cancel check ([`crate::exec::Cancel`]).
+    pub(crate) fn cancelled(what: impl std::fmt::Display) -> Self {
+        Error::io(
+            format!("waiting for {what} was cancelled"),
+            std::io::ErrorKind::Interrupted.into(),
+        )
+    }
+
+    /// Whether a cancel check ([`crate::exec::Cancel`]) stopped the wait that returned this
+    /// error: an [`Error::Io`] of kind [`std::io::ErrorKind::Interrupted`]. The job waited for
+    /// is left running.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::Interrupted)
+    }
 }
 
 /// `Result` with ctmux's [`Error`].
@@ -235,5 +250,14 @@ mod tests {
         };
         assert_eq!(e.kind(), ErrorKind::Timeout);
         assert_eq!(e.partial_output(), Some("half"));
+    }
+
+    #[test]
+    fn cancelled_is_an_interrupted_io_error() {
+        let e = Error::cancelled("exec 1x2");
+        assert_eq!(e.kind(), ErrorKind::Io);
+        assert!(e.is_cancelled());
+        assert!(e.to_string().contains("exec 1x2"), "{e}");
+        assert!(!Error::io("x", std::io::ErrorKind::NotFound.into()).is_cancelled());
     }
 }

@@ -19,6 +19,10 @@
 //! interrupted command there reports nothing, and the wait ends in a timeout.
 //! Output is what the terminal shows (tabs expanded, carriage returns applied), limited to the
 //! pane's history; the control-mode backend can give the raw byte stream.
+//!
+//! Every blocking wait has a `*_cancellable` twin taking a [`Cancel`] check, asked at least
+//! every [`CANCEL_EVERY`]: bindings use it to stop a wait on Ctrl-C (Python) or when an async
+//! caller gives up, without slicing the wait themselves.
 
 use crate::error::{Error, Partial, Result};
 use crate::pane::{foreground_job, Pane, PaneInfo, DONE_OPTION, EXEC_OPTION};
@@ -65,6 +69,30 @@ const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How often a waiting exec checks that its pane still lives.
 const LIVENESS_EVERY: Duration = Duration::from_millis(100);
+
+/// A cancellation check for blocking waits. The wait calls it at least every
+/// [`CANCEL_EVERY`]; once it returns `true` the wait stops and fails with an error for which
+/// [`Error::is_cancelled`] holds. Only the wait stops: a command keeps running in its pane.
+///
+/// ```no_run
+/// # fn demo(pane: &ctmux_core::Pane) -> ctmux_core::Result<()> {
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// let stop = AtomicBool::new(false); // set from another thread, a signal handler, ...
+/// let err = pane
+///     .run_cancellable("sleep 100", None, &|| stop.load(Ordering::Relaxed))
+///     .unwrap_err();
+/// assert!(err.is_cancelled());
+/// # Ok(()) }
+/// ```
+pub type Cancel<'a> = &'a dyn Fn() -> bool;
+
+/// Longest time between two calls of a wait's [`Cancel`] check.
+pub const CANCEL_EVERY: Duration = Duration::from_millis(50);
+
+/// The check of the plain (not cancellable) waits.
+fn never() -> bool {
+    false
+}
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -216,6 +244,10 @@ impl Pane {
             &exec_value,
             ";",
         ];
+        // Record the command in the pane's bounded history, in the same tmux call.
+        let history = crate::snapshot::history::append_argv(&target, cmd);
+        argv.extend(history.iter().map(String::as_str));
+        argv.push(";");
         if info.in_mode {
             argv.extend(["send-keys", "-t", &target, "-X", "cancel", ";"]);
         }
@@ -271,7 +303,20 @@ impl Pane {
     /// # Errors
     /// As both.
     pub fn run(&self, cmd: &str, timeout: Option<Duration>) -> Result<ExecResult> {
-        self.exec(cmd)?.wait(timeout)
+        self.run_cancellable(cmd, timeout, &never)
+    }
+
+    /// [`Pane::run`] whose wait stops when `cancel` says so (the command keeps running).
+    ///
+    /// # Errors
+    /// As [`Pane::run`]; a cancelled wait fails with [`Error::is_cancelled`] true.
+    pub fn run_cancellable(
+        &self,
+        cmd: &str,
+        timeout: Option<Duration>,
+        cancel: Cancel<'_>,
+    ) -> Result<ExecResult> {
+        self.exec(cmd)?.wait_cancellable(timeout, cancel)
     }
 
     /// Run `cmd`; on timeout interrupt it (SIGINT to its foreground process group), give it up
@@ -281,8 +326,22 @@ impl Pane {
     /// # Errors
     /// As [`Pane::run`].
     pub fn run_or_interrupt(&self, cmd: &str, timeout: Duration) -> Result<ExecResult> {
+        self.run_or_interrupt_cancellable(cmd, timeout, &never)
+    }
+
+    /// [`Pane::run_or_interrupt`] whose wait stops when `cancel` says so; a cancelled wait does
+    /// not interrupt the command.
+    ///
+    /// # Errors
+    /// As [`Pane::run_or_interrupt`]; a cancelled wait fails with [`Error::is_cancelled`] true.
+    pub fn run_or_interrupt_cancellable(
+        &self,
+        cmd: &str,
+        timeout: Duration,
+        cancel: Cancel<'_>,
+    ) -> Result<ExecResult> {
         let handle = self.exec(cmd)?;
-        match handle.wait(Some(timeout)) {
+        match handle.wait_cancellable(Some(timeout), cancel) {
             Err(Error::Timeout { what, seconds, .. }) => {
                 let _ = self.signal("SIGINT");
                 let output = match handle.wait(Some(Duration::from_secs(2))) {
@@ -308,6 +367,18 @@ impl Pane {
     /// [`Error::Timeout`] if it is still running after `timeout`; [`Error::NotFound`] if the
     /// pane is gone.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<Option<ExecResult>> {
+        self.wait_cancellable(timeout, &never)
+    }
+
+    /// [`Pane::wait`] that stops when `cancel` says so.
+    ///
+    /// # Errors
+    /// As [`Pane::wait`]; a cancelled wait fails with [`Error::is_cancelled`] true.
+    pub fn wait_cancellable(
+        &self,
+        timeout: Option<Duration>,
+        cancel: Cancel<'_>,
+    ) -> Result<Option<ExecResult>> {
         let info = self.info()?;
         if let Some((id, code)) = info.last_exec() {
             // Measure from the exec's recorded start, not from this call.
@@ -325,10 +396,16 @@ impl Pane {
                 shell_pid: info.pid,
                 known_done: code.is_some(),
             };
-            return handle.wait(timeout).map(Some);
+            return handle.wait_cancellable(timeout, cancel).map(Some);
         }
         let deadline = timeout.map(|t| Instant::now() + t);
         while foreground_job(info.pid).is_some() {
+            if cancel() {
+                return Err(Error::cancelled(format_args!(
+                    "the job in pane {}",
+                    self.target()
+                )));
+            }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(Error::Timeout {
                     what: format!("the job in pane {}", self.target()),
@@ -381,33 +458,49 @@ pub(crate) enum Extract {
 pub(crate) fn extract(capture: &str, id: &str) -> Extract {
     let lines: Vec<&str> = capture.lines().collect();
     let marker = format!("ctmux:{id}:");
-    let start_token = format!("{id}.sh");
+    let start_token = format!("{id}.sh'");
     let end = lines.iter().rposition(|l| {
         l.find(&marker)
             .is_some_and(|at| l[at + marker.len()..].contains(":end"))
     });
-    let search_to = end.unwrap_or(lines.len());
-    let start = lines[..search_to]
+    let limit = end.map(|e| e + 1).unwrap_or(lines.len());
+    let start = lines[..limit]
         .iter()
         .rposition(|l| l.contains(&start_token));
-    let first = start.map(|s| s + 1).unwrap_or(0);
     let truncated = start.is_none();
+    // The lines after the echoed wrapper line. When that line exactly filled the pane's
+    // width, `capture-pane -J` joined the first output line (or the marker) onto it, so the
+    // text after the token is kept as the first line.
+    let mut segment: Vec<&str> = Vec::new();
+    match start {
+        Some(s) => {
+            let line = lines[s];
+            let at = line
+                .rfind(&start_token)
+                .map_or(0, |i| i + start_token.len());
+            let head = &line[at..];
+            if !head.is_empty() || Some(s) == end {
+                segment.push(head);
+            }
+            segment.extend(&lines[s + 1..limit]);
+        }
+        None => segment.extend(&lines[..limit]),
+    }
     match end {
-        Some(e) => {
-            let line = lines[e];
-            let at = line.find(&marker).unwrap_or(0);
-            let rest = &line[at + marker.len()..];
-            let code = rest
+        Some(_) => {
+            let last = segment.pop().unwrap_or("");
+            let at = last.find(&marker).unwrap_or(0);
+            let code = last[at + marker.len()..]
                 .split(':')
                 .next()
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(-1);
             let mut output = String::new();
-            for l in &lines[first.min(e)..e] {
+            for l in &segment {
                 output.push_str(l);
                 output.push('\n');
             }
-            output.push_str(&line[..at]);
+            output.push_str(&last[..at]);
             Extract::Done {
                 exit_code: code,
                 output,
@@ -415,11 +508,10 @@ pub(crate) fn extract(capture: &str, id: &str) -> Extract {
             }
         }
         None => {
-            let mut body: Vec<&str> = lines[first.min(lines.len())..].to_vec();
-            while body.last().is_some_and(|l| l.trim().is_empty()) {
-                body.pop();
+            while segment.last().is_some_and(|l| l.trim().is_empty()) {
+                segment.pop();
             }
-            let mut output = body.join("\n");
+            let mut output = segment.join("\n");
             if !output.is_empty() {
                 output.push('\n');
             }
@@ -461,16 +553,29 @@ impl ExecHandle {
 
     /// Wait until the command finishes (or `timeout` passes; `None` waits for ever) and
     /// return its exit code and output. Completion is pushed by tmux (`wait-for`), not
-    /// polled; the pane's liveness is checked every 100 ms while waiting.
+    /// polled; the pane's liveness is checked every 50 ms while waiting.
     ///
     /// # Errors
     /// [`Error::Timeout`] with the output so far; [`Error::NotFound`] if the pane exits first.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<ExecResult> {
+        self.wait_cancellable(timeout, &never)
+    }
+
+    /// [`ExecHandle::wait`] that stops when `cancel` says so (checked at least every
+    /// [`CANCEL_EVERY`]). The command keeps running; the handle can be waited on again.
+    ///
+    /// # Errors
+    /// As [`ExecHandle::wait`]; a cancelled wait fails with [`Error::is_cancelled`] true.
+    pub fn wait_cancellable(
+        &self,
+        timeout: Option<Duration>,
+        cancel: Cancel<'_>,
+    ) -> Result<ExecResult> {
         let deadline = timeout.map(|t| Instant::now() + t);
         // A fresh handle does not ask tmux first: a signal sent before the waiter starts
         // leaves the channel "woken", so the waiter returns at once.
         if !self.known_done {
-            self.block_until_signalled(deadline, timeout)?;
+            self.block_until_signalled(deadline, timeout, cancel)?;
         }
         let result = self.collect();
         self.settle();
@@ -505,6 +610,7 @@ impl ExecHandle {
         &self,
         deadline: Option<Instant>,
         timeout: Option<Duration>,
+        cancel: Cancel<'_>,
     ) -> Result<()> {
         let server = self.pane.client().server();
         let child = server
@@ -524,12 +630,11 @@ impl ExecHandle {
         let mut next_check = Instant::now() + LIVENESS_EVERY;
         let mut check_every = LIVENESS_EVERY;
         let mut waiter_exited = false;
+        let every = LIVENESS_EVERY.min(CANCEL_EVERY);
         let outcome = loop {
             let slice = match deadline {
-                Some(d) => d
-                    .saturating_duration_since(Instant::now())
-                    .min(LIVENESS_EVERY),
-                None => LIVENESS_EVERY,
+                Some(d) => d.saturating_duration_since(Instant::now()).min(every),
+                None => every,
             };
             match rx.recv_timeout(slice) {
                 Ok(Ok(_)) => {
@@ -541,6 +646,13 @@ impl ExecHandle {
                     break Err(Error::io("waiting for tmux wait-for", e));
                 }
                 Err(_) => {}
+            }
+            if cancel() {
+                break Err(Error::cancelled(format_args!(
+                    "exec {} in pane {}",
+                    self.id,
+                    self.pane.target()
+                )));
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 break Err(Error::Timeout {
@@ -648,6 +760,25 @@ mod tests {
             Extract::Done {
                 exit_code: 7,
                 output: "abc".into(),
+                truncated: false
+            }
+        );
+        // The echoed line filled the pane's width exactly: -J joined the next line onto it.
+        let cap = "$  . '/s/3xab.sh'first\nsecond\nctmux:3xab:0:end\n$ ";
+        assert_eq!(
+            extract(cap, "3xab"),
+            Extract::Done {
+                exit_code: 0,
+                output: "first\nsecond\n".into(),
+                truncated: false
+            }
+        );
+        let cap = "$  . '/s/3xab.sh'ctmux:3xab:4:end\n$ ";
+        assert_eq!(
+            extract(cap, "3xab"),
+            Extract::Done {
+                exit_code: 4,
+                output: "".into(),
                 truncated: false
             }
         );

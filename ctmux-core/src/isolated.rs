@@ -79,7 +79,9 @@ impl IsolatedServer {
             .unwrap_or(Path::new("/"))
     }
 
-    /// A client for this server, with its state dir inside the temp dir.
+    /// A client for this server, with its state dir inside the temp dir. Its backend is the
+    /// kind named by `$CTMUX_BACKEND` (`process` by default), so a whole test suite can run
+    /// over either backend.
     ///
     /// # Errors
     /// As [`Ctmux::builder`]'s `build`.
@@ -100,15 +102,66 @@ impl IsolatedServer {
 
     /// Kill the server and remove the temp dir now (also done on drop).
     ///
+    /// `kill-server` lets the server wait for its clients to leave, and a control-mode client
+    /// whose reader died with output pending never leaves (tmux 3.3a waits to flush it): a
+    /// process killed with SIGKILL while using a control connection would keep the server
+    /// alive for ever. So if the server (identified by the pid it reports, and checked to be
+    /// the tmux of this socket) still runs 2 s after `kill-server`, it is killed with SIGKILL;
+    /// its stuck clients then exit too.
+    ///
     /// # Errors
     /// [`Error::Io`] if the dir cannot be removed.
     pub fn close(&mut self) -> Result<()> {
         if let Some(dir) = self.dir.take() {
+            let pid = self.server_pid();
             let _ = self.server.command(&["kill-server"]).output();
+            if let Some(pid) = pid {
+                self.reap(pid);
+            }
             dir.close()
                 .map_err(|e| Error::io("removing the isolated server's dir", e))?;
         }
         Ok(())
+    }
+
+    /// The server's pid, if one runs.
+    fn server_pid(&self) -> Option<i32> {
+        if !self.server.is_running() {
+            return None;
+        }
+        let out = self
+            .server
+            .command(&["display-message", "-p", "#{pid}"])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    }
+
+    /// Wait (2 s at most) for the server `pid` to exit, then SIGKILL it if it is still this
+    /// socket's tmux.
+    fn reap(&self, pid: i32) {
+        let ours = || {
+            crate::procfs::alive(pid)
+                && crate::procfs::cmdline(pid).is_some_and(|c| {
+                    c.contains("tmux") && c.contains(&*self.socket.to_string_lossy())
+                })
+        };
+        let start = std::time::Instant::now();
+        let mut killed = false;
+        while ours() {
+            let waited = start.elapsed();
+            if !killed && waited >= std::time::Duration::from_secs(2) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+                killed = true;
+            }
+            if waited >= std::time::Duration::from_secs(4) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 }
 

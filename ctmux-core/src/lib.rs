@@ -26,28 +26,52 @@
 
 pub mod backend;
 pub mod client;
+pub mod control;
+pub mod deps;
 pub mod error;
 pub mod exec;
+pub mod group;
+pub mod groups_file;
+pub mod health;
+pub mod health_config;
 pub mod ids;
 pub mod isolated;
 pub mod keys;
 pub mod layout;
+pub mod metrics;
+pub mod orchestrate;
 pub mod pane;
 pub mod procfs;
+pub mod query;
+pub mod readiness;
 pub mod server;
 pub mod session;
+pub mod snapshot;
 pub mod state;
 pub mod watch;
 
+pub use backend::BackendKind;
 pub use backend::{Backend, ProcessBackend};
 pub use client::{Ctmux, CtmuxBuilder, SessionInfo, SessionOptions};
+pub use control::ControlBackend;
 pub use error::{Error, ErrorKind, Result};
 pub use exec::{ExecHandle, ExecResult};
+pub use group::{GroupInfo, MemberInfo, MemberStatus};
+pub use groups_file::StartSpec;
+pub use health::{
+    HealthChange, HealthConfig, HealthMonitor, HealthReport, HealthState, Readiness, ReadyCheck,
+    Reason, ReasonKind,
+};
 pub use ids::{Label, PaneId, PaneRef, SessionName};
 pub use isolated::IsolatedServer;
+pub use orchestrate::{
+    GroupUp, MemberExec, MemberKill, MemberOutcome, UpAction, UpFailure, UpStep,
+};
 pub use pane::{Pane, PaneInfo, PaneStatus};
+pub use query::{Overview, PaneTotals, SessionMatches, SessionOverview};
 pub use server::{Server, Socket};
 pub use session::Session;
+pub use snapshot::{RestoreOptions, RestoreReport, SaveOptions, SaveReport, Snapshot};
 pub use watch::PatternMatch;
 
 /// This crate's version.

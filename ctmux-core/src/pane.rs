@@ -46,8 +46,11 @@ pub struct PaneInfo {
     pub cwd: String,
     /// Whether the pane's process has exited (with `remain-on-exit`).
     pub dead: bool,
-    /// Exit status of a dead pane.
+    /// Exit status of a dead pane (`None` while tmux has not collected it, or when a signal
+    /// killed it).
     pub dead_status: Option<i32>,
+    /// The signal that killed a dead pane's process, if one did.
+    pub dead_signal: Option<i32>,
     /// Width in columns.
     pub width: u32,
     /// Height in rows.
@@ -83,6 +86,7 @@ impl PaneInfo {
             "#{pane_pid}",
             "#{pane_dead}",
             "#{pane_dead_status}",
+            "#{pane_dead_signal}",
             "#{pane_width}",
             "#{pane_height}",
             "#{pane_active}",
@@ -105,11 +109,11 @@ impl PaneInfo {
     /// # Errors
     /// [`Error::Corrupt`] if the line does not have the expected fields.
     pub fn parse(line: &str) -> Result<Self> {
-        let f: Vec<&str> = line.splitn(21, SEP).collect();
-        if f.len() != 21 {
+        let f: Vec<&str> = line.splitn(22, SEP).collect();
+        if f.len() != 22 {
             return Err(Error::Corrupt {
                 what: "tmux pane listing".into(),
-                reason: format!("expected 21 fields, got {}: {line:?}", f.len()),
+                reason: format!("expected 22 fields, got {}: {line:?}", f.len()),
             });
         }
         let num = |s: &str| s.parse::<u32>().unwrap_or(0);
@@ -125,18 +129,19 @@ impl PaneInfo {
             pid,
             dead,
             dead_status: f[7].parse().ok(),
-            width: num(f[8]),
-            height: num(f[9]),
-            active: f[10] == "1",
-            in_mode: f[11] == "1",
-            cursor: (num(f[12]), num(f[13])),
-            history_size: num(f[14]),
-            exec: opt(f[15]),
-            done: opt(f[16]),
-            label: opt(f[17]),
-            socket_path: f[18].to_owned(),
-            command: f[19].to_owned(),
-            cwd: f[20].to_owned(),
+            dead_signal: f[8].parse().ok(),
+            width: num(f[9]),
+            height: num(f[10]),
+            active: f[11] == "1",
+            in_mode: f[12] == "1",
+            cursor: (num(f[13]), num(f[14])),
+            history_size: num(f[15]),
+            exec: opt(f[16]),
+            done: opt(f[17]),
+            label: opt(f[18]),
+            socket_path: f[19].to_owned(),
+            command: f[20].to_owned(),
+            cwd: f[21].to_owned(),
             running: !dead && foreground_job(pid).is_some(),
         })
     }
@@ -227,10 +232,12 @@ impl Pane {
 
     /// Map tmux's "can't find pane" (or a dead server) to NotFound naming this pane.
     pub(crate) fn gone(&self, e: Error) -> Error {
+        // "no current target": the server is up but has no session (so no pane) left.
         if matches!(
             e.kind(),
             crate::ErrorKind::NotFound | crate::ErrorKind::ServerUnavailable
-        ) {
+        ) || crate::client::no_sessions(&e)
+        {
             Error::not_found("pane", self.target())
         } else {
             e
@@ -531,6 +538,7 @@ impl Pane {
             ));
         }
         for g in &groups {
+            wait_until_execd(info.pid, *g);
             killpg(nix::unistd::Pid::from_raw(*g), sig)
                 .map_err(|e| Error::io(format!("sending {sig} to process group {g}"), e.into()))?;
         }
@@ -547,7 +555,22 @@ impl Pane {
     }
 }
 
-fn check_meta_key(key: &str) -> Result<()> {
+/// A new job's leader is for a moment a fork of the shell that still runs the shell's signal
+/// handlers, though the terminal already names it the foreground group: a signal sent then is
+/// swallowed (bash's handler records it, then the fork execs the command). Wait, 100 ms at
+/// most, until the leader no longer runs the shell's command line (a subshell job keeps it:
+/// it is signalled after the 100 ms).
+fn wait_until_execd(shell_pid: i32, pgid: i32) {
+    let Some(shell) = procfs::cmdline(shell_pid) else {
+        return;
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(100);
+    while procfs::cmdline(pgid).as_ref() == Some(&shell) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+}
+
+pub(crate) fn check_meta_key(key: &str) -> Result<()> {
     if key.is_empty()
         || key.len() > 64
         || !key

@@ -68,6 +68,16 @@ pub fn cmdline(pid: i32) -> Option<String> {
         .map(|args| args.join(" "))
 }
 
+/// The arguments of `pid` exactly as it was started (`/proc/<pid>/cmdline`), if readable
+/// and not empty (a kernel thread or a zombie has none).
+pub fn argv(pid: i32) -> Option<Vec<String>> {
+    Process::new(pid)
+        .ok()?
+        .cmdline()
+        .ok()
+        .filter(|args| !args.is_empty())
+}
+
 fn map_err(pid: i32, e: procfs::ProcError) -> Error {
     match e {
         procfs::ProcError::NotFound(_) => Error::not_found("process", pid.to_string()),

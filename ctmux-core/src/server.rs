@@ -86,6 +86,35 @@ impl Server {
         &self.tmux
     }
 
+    /// The path of the server's socket, as tmux computes it: `-S PATH` as given; `-L NAME`
+    /// (and the default server, `default`) in `$TMUX_TMPDIR/tmux-<uid>/` (`/tmp` when unset).
+    /// For the default server inside tmux, the socket named by `$TMUX`.
+    pub fn socket_file(&self) -> PathBuf {
+        let dir = || {
+            let base = std::env::var_os("TMUX_TMPDIR")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("/tmp"));
+            base.join(format!("tmux-{}", nix::unistd::getuid()))
+        };
+        match &self.socket {
+            Socket::Path(p) => p.clone(),
+            Socket::Name(n) => dir().join(n),
+            Socket::Default => std::env::var("TMUX")
+                .ok()
+                .and_then(|t| t.split(',').next().map(str::to_owned))
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| dir().join("default")),
+        }
+    }
+
+    /// Whether a server accepts connections on [`Server::socket_file`]. This only connects to
+    /// the socket and closes it again: no `tmux` process is started and no server is created.
+    pub fn is_running(&self) -> bool {
+        std::os::unix::net::UnixStream::connect(self.socket_file()).is_ok()
+    }
+
     /// The global arguments that aim a `tmux` process at this server.
     pub fn global_args(&self) -> Vec<String> {
         let mut args = Vec::new();
@@ -147,5 +176,11 @@ mod tests {
         assert_ne!(s.key(), Server::default_server().key());
         assert!(Server::new(Socket::Name("a/b".into())).is_err());
         assert!(Server::new(Socket::Name(String::new())).is_err());
+        assert_eq!(s.socket_file(), PathBuf::from("/tmp/x/s"));
+        assert!(!s.is_running());
+        let named = Server::new(Socket::Name("n".into())).unwrap();
+        assert!(named
+            .socket_file()
+            .ends_with(format!("tmux-{}/n", nix::unistd::getuid())));
     }
 }

@@ -54,10 +54,12 @@ impl Session {
     }
 
     fn gone(&self, e: Error) -> Error {
+        // "no current target": the server is up but has no session left.
         if matches!(
             e.kind(),
             crate::ErrorKind::NotFound | crate::ErrorKind::ServerUnavailable
-        ) {
+        ) || crate::client::no_sessions(&e)
+        {
             Error::not_found("session", self.name.to_string())
         } else {
             e

@@ -6,6 +6,7 @@
 //! the pane every 50 ms; the control-mode engine pushes output instead.
 
 use crate::error::{Error, Partial, Result};
+use crate::exec::Cancel;
 use crate::pane::Pane;
 use regex::Regex;
 use serde::Serialize;
@@ -67,12 +68,33 @@ impl Pane {
         timeout: Option<Duration>,
         history: Option<u32>,
     ) -> Result<PatternMatch> {
+        self.watch_cancellable(pattern, timeout, history, &|| false)
+    }
+
+    /// [`Pane::watch`] that stops when `cancel` says so (asked between two reads of the pane,
+    /// at least every [`crate::exec::CANCEL_EVERY`]).
+    ///
+    /// # Errors
+    /// As [`Pane::watch`]; a cancelled wait fails with [`Error::is_cancelled`] true.
+    pub fn watch_cancellable(
+        &self,
+        pattern: &str,
+        timeout: Option<Duration>,
+        history: Option<u32>,
+        cancel: Cancel<'_>,
+    ) -> Result<PatternMatch> {
         let re = compile(pattern)?;
         let start = Instant::now();
         loop {
             let text = self.capture(history)?;
             if let Some(m) = last_match(&re, &text) {
                 return Ok(m);
+            }
+            if cancel() {
+                return Err(Error::cancelled(format_args!(
+                    "/{pattern}/ in pane {}",
+                    self.target()
+                )));
             }
             if let Some(t) = timeout {
                 let elapsed = start.elapsed();

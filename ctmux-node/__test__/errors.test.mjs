@@ -7,10 +7,7 @@ import { ctmux, isolated } from './helpers.mjs'
 // [code, how to trigger it for real]
 const TRIGGERS = [
   ['NotFound', ({ client }) => client.sessionKill('nope')],
-  ['NotFound', async ({ client }) => {
-    await client.sessionCreate('p')
-    return client.paneRun('p', 7, 'true', 10)
-  }],
+  ['NotFound', async ({ client }) => (await client.sessionCreate('p')).pane(7)],
   ['NotFound', ({ client, tmp }) => client.sessionCreate('c', { cwd: join(tmp, 'missing') })],
   ['AlreadyExists', async ({ client }) => {
     await client.sessionCreate('dup')
@@ -18,11 +15,21 @@ const TRIGGERS = [
   }],
   ['InvalidInput', ({ client }) => client.sessionCreate('bad:name')],
   ['Timeout', async ({ client }) => {
-    await client.sessionCreate('slow')
-    return client.paneRun('slow', 0, 'echo started; sleep 30', 0.5)
+    const pane = await (await client.sessionCreate('slow')).pane(0)
+    return pane.run('echo started; sleep 30', 0.5)
+  }],
+  ['Busy', async ({ client }) => {
+    const pane = await (await client.sessionCreate('busy')).pane(0)
+    await pane.exec('sleep 30')
+    return pane.exec('true')
+  }],
+  ['Tmux', async ({ client }) => {
+    // tmux itself refuses to split a tiny window again and again.
+    const session = await client.sessionCreate('tiny', { width: 20, height: 5 })
+    for (let i = 0; i < 20; i++) await session.paneCreate()
   }],
   ['ServerUnavailable', async ({ server }) => {
-    server.close()
+    await server.close()
     return server.client()
   }],
   ['PermissionDenied', async ({ server, tmp }) => {
@@ -50,8 +57,8 @@ for (const [i, [code, trigger]] of TRIGGERS.entries()) {
 
 test('timeout carries partial output', async (t) => {
   const { client } = await isolated(t)
-  await client.sessionCreate('slow')
-  await assert.rejects(client.paneRun('slow', 0, 'echo started; sleep 30', 0.5), (err) => {
+  const pane = await (await client.sessionCreate('slow')).pane(0)
+  await assert.rejects(pane.run('echo started; sleep 30', 0.5), (err) => {
     assert.equal(err.code, 'Timeout')
     assert.equal(typeof err.partialOutput, 'string')
     assert.ok(err.partialOutput.includes('started'), JSON.stringify(err.partialOutput))
@@ -66,8 +73,4 @@ test('sync errors are thrown with a code', async (t) => {
     () => new ctmux.Client({ socketName: 'x', socketPath: join(tmp, 's'), stateDir: tmp }),
     { code: 'InvalidInput' }
   )
-})
-
-test('IsolatedServer has no public constructor', () => {
-  assert.throws(() => new ctmux.IsolatedServer())
 })

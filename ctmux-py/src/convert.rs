@@ -1,28 +1,35 @@
-//! Argument and result conversions: Python values in, core types out, and back.
+//! Argument conversions: Python values in, core types out. Range errors are the core's
+//! `InvalidInput`, raised as `ctmux.InvalidInputError`.
 
 use ctmux_core::Error;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use std::path::PathBuf;
 use std::time::Duration;
 
-/// A pane reference as Python gives it: an index (`0`) or text (`"0"`, `"%3"`, a label).
+/// An argument given as an int or as text, handed to a core parser as text: a pane reference
+/// (`0`, `"%3"`, a label) or a signal (`signal.SIGINT`, `"TERM"`).
 #[derive(FromPyObject)]
-pub(crate) enum PaneArg {
-    /// An integer; negative ones are refused by the core's parser.
-    Index(i64),
+pub(crate) enum IntOrText {
+    /// An integer; the core's parser decides whether it is valid.
+    Int(i64),
     /// Text, parsed by the core.
     Text(String),
 }
 
-impl PaneArg {
-    /// The text the core's `PaneRef` parser reads.
+impl IntOrText {
+    /// The text the core's parser reads.
     pub(crate) fn into_text(self) -> String {
         match self {
-            PaneArg::Index(i) => i.to_string(),
-            PaneArg::Text(s) => s,
+            IntOrText::Int(i) => i.to_string(),
+            IntOrText::Text(s) => s,
         }
     }
 }
+
+/// A pane reference: index, `"%id"` or label (see `ctmux_core::PaneRef`).
+pub(crate) type PaneArg = IntOrText;
+/// A signal: number or name (see `ctmux_core::keys::parse_signal`).
+pub(crate) type SignalArg = IntOrText;
 
 /// Seconds (a Python float) as a `Duration`; negative, NaN and infinite are InvalidInput.
 pub(crate) fn timeout(seconds: Option<f64>) -> ctmux_core::Result<Option<Duration>> {
@@ -48,61 +55,43 @@ pub(crate) fn count(what: &'static str, value: Option<i64>) -> ctmux_core::Resul
         .transpose()
 }
 
-/// An optional non-negative size that must fit a `u16`, else InvalidInput.
-pub(crate) fn size(what: &'static str, value: Option<i64>) -> ctmux_core::Result<Option<u16>> {
-    value
-        .map(|v| {
+/// `width` and `height` as the core's window size: both or neither, each fitting a `u16`
+/// (the core checks the real range).
+pub(crate) fn window_size(
+    width: Option<i64>,
+    height: Option<i64>,
+) -> ctmux_core::Result<Option<(u16, u16)>> {
+    let side = |what: &'static str, v: Option<i64>| {
+        v.map(|v| {
             u16::try_from(v).map_err(|_| Error::InvalidInput {
                 what,
                 reason: format!("{v} is not between 0 and {}", u16::MAX),
             })
         })
         .transpose()
+    };
+    match (side("width", width)?, side("height", height)?) {
+        (Some(w), Some(h)) => Ok(Some((w, h))),
+        (None, None) => Ok(None),
+        _ => Err(Error::InvalidInput {
+            what: "window size",
+            reason: "give both width and height, or neither".into(),
+        }),
+    }
 }
 
-/// A JSON value (from a core struct's `Serialize`) as the matching Python object.
-pub(crate) fn json_to_py<'py>(
-    py: Python<'py>,
-    value: &serde_json::Value,
-) -> PyResult<Bound<'py, PyAny>> {
-    use serde_json::Value;
-    Ok(match value {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into_pyobject(py)?.into_any()
-            } else if let Some(u) = n.as_u64() {
-                u.into_pyobject(py)?.into_any()
-            } else {
-                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
-            }
-        }
-        Value::String(s) => s.into_pyobject(py)?.into_any(),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(json_to_py(py, item)?)?;
-            }
-            list.into_any()
-        }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (k, v) in map {
-                dict.set_item(k, json_to_py(py, v)?)?;
-            }
-            dict.into_any()
-        }
-    })
-}
-
-/// A serializable core value as a Python object (dicts for structs).
-pub(crate) fn to_py<'py, T: serde::Serialize>(
-    py: Python<'py>,
-    value: &T,
-) -> PyResult<Bound<'py, PyAny>> {
-    let json = serde_json::to_value(value).map_err(|e| {
-        pyo3::exceptions::PyRuntimeError::new_err(format!("cannot convert result: {e}"))
-    })?;
-    json_to_py(py, &json)
+/// Which server: `socket_name` (`-L`), `socket_path` (`-S`), or the default; not both.
+pub(crate) fn socket(
+    name: Option<String>,
+    path: Option<PathBuf>,
+) -> ctmux_core::Result<ctmux_core::Socket> {
+    match (name, path) {
+        (Some(_), Some(_)) => Err(Error::InvalidInput {
+            what: "socket",
+            reason: "give socket_name or socket_path, not both".into(),
+        }),
+        (Some(name), None) => Ok(ctmux_core::Socket::Name(name)),
+        (None, Some(path)) => Ok(ctmux_core::Socket::Path(path)),
+        (None, None) => Ok(ctmux_core::Socket::Default),
+    }
 }

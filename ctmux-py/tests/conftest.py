@@ -1,41 +1,38 @@
-"""Fixtures: every test gets its own isolated tmux server (never the user's default one)."""
+"""Fixtures: every test gets its own isolated tmux server (never the user's default one).
+
+The servers come from ctmux's own pytest plugin, ``ctmux.testing`` (also loaded through its
+``pytest11`` entry point once ctmux is installed); this file only names them shortly.
+"""
 
 from __future__ import annotations
-
-import warnings
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 import ctmux
 
-
-@pytest.fixture
-def server() -> Iterator[ctmux.IsolatedServer]:
-    """A private tmux server in a temp dir, killed and removed after the test.
-
-    The teardown never raises: a failure to clean up becomes a warning, so it cannot mask
-    the test's own failure.
-    """
-    srv = ctmux.IsolatedServer()
-    try:
-        yield srv
-    finally:
-        try:
-            srv.close()
-        except Exception as exc:  # noqa: BLE001 - teardown must not mask the test's error
-            warnings.warn(f"closing {srv!r} failed: {exc!r}", stacklevel=1)
+pytest_plugins = ("ctmux.testing", "pytester")
 
 
 @pytest.fixture
-def client(server: ctmux.IsolatedServer, tmp_path: Path) -> ctmux.Client:
-    """A client of ``server`` with its state dir in the test's tmp_path."""
-    return server.client(state_dir=tmp_path / "state")
+def server(ctmux_server: ctmux.IsolatedServer) -> ctmux.IsolatedServer:
+    """The test's private tmux server."""
+    return ctmux_server
 
 
 @pytest.fixture
-def session(client: ctmux.Client) -> str:
-    """The name of a fresh session on the test's server."""
-    client.session_create("t")
-    return "t"
+def client(ctmux_client: ctmux.Client) -> ctmux.Client:
+    """A client of ``server`` (state dir inside the server's temp dir)."""
+    return ctmux_client
+
+
+@pytest.fixture
+def session(client: ctmux.Client) -> ctmux.Session:
+    """A fresh 120x40 session named ``t`` on the test's server."""
+    return client.session_create("t", width=120, height=40)
+
+
+@pytest.fixture
+def pane(session: ctmux.Session) -> ctmux.Pane:
+    """Pane 0 of ``session``."""
+    return session.pane(0)
+

@@ -74,21 +74,36 @@ def _duplicate_session(server: ctmux.IsolatedServer, client: ctmux.Client, tmp: 
 
 
 def _slow_command(server: ctmux.IsolatedServer, client: ctmux.Client, tmp: Path) -> object:
-    client.session_create("slow")
-    return client.pane_run("slow", 0, "echo started; sleep 30", timeout=0.5)
+    return client.session_create("slow").pane(0).run("echo started; sleep 30", timeout=0.5)
+
+
+def _busy_pane(server: ctmux.IsolatedServer, client: ctmux.Client, tmp: Path) -> object:
+    pane = client.session_create("busy").pane(0)
+    pane.exec("sleep 30")
+    return pane.exec("true")
+
+
+def _no_room_for_a_pane(server: ctmux.IsolatedServer, client: ctmux.Client, tmp: Path) -> object:
+    # tmux itself refuses to split a tiny window again and again.
+    session = client.session_create("tiny", width=20, height=5)
+    for _ in range(20):
+        session.pane_create()
+    return None
 
 
 # kind -> (class, builtin, how to trigger it for real)
 TRIGGERS: list[tuple[str, type[ctmux.CtmuxError], type[BaseException] | None, Trigger]] = [
     ("NotFound", ctmux.NotFoundError, LookupError, lambda s, c, t: c.session_kill("nope")),
-    ("NotFound-pane", ctmux.NotFoundError, LookupError, lambda s, c, t: (
-        c.session_create("p"), c.pane_run("p", 7, "true", timeout=10))),
+    ("NotFound-pane", ctmux.NotFoundError, LookupError,
+     lambda s, c, t: c.session_create("p").pane(7)),
     ("NotFound-cwd", ctmux.NotFoundError, LookupError,
      lambda s, c, t: c.session_create("c", cwd=t / "missing")),
     ("AlreadyExists", ctmux.AlreadyExistsError, None, _duplicate_session),
     ("InvalidInput", ctmux.InvalidInputError, ValueError,
      lambda s, c, t: c.session_create("bad:name")),
     ("Timeout", ctmux.TimeoutError, builtins.TimeoutError, _slow_command),
+    ("Busy", ctmux.BusyError, None, _busy_pane),
+    ("Tmux", ctmux.TmuxError, None, _no_room_for_a_pane),
     ("ServerUnavailable", ctmux.ServerUnavailableError, ConnectionError, _closed_server),
     ("PermissionDenied", ctmux.PermissionDeniedError, PermissionError, _symlinked_state_dir),
     ("Io", ctmux.IoError, OSError, _state_dir_under_a_file),

@@ -1,4 +1,4 @@
-"""Sessions: create, list, kill; the isolated server guard."""
+"""Sessions: create, look up, list, kill, the context manager; the isolated server guard."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import ctmux
+from helpers import TIMEOUT
 
 
 def test_version() -> None:
@@ -16,38 +17,84 @@ def test_version() -> None:
 
 
 def test_list_empty_without_server(client: ctmux.Client) -> None:
-    assert client.session_list() == []
+    assert client.sessions() == []
 
 
 def test_create_list_kill(client: ctmux.Client) -> None:
-    created = client.session_create("alpha")
-    assert created["name"] == "alpha"
-    assert created["id"].startswith("$")
+    alpha = client.session_create("alpha")
+    assert isinstance(alpha, ctmux.Session)
+    assert alpha.name == "alpha"
+    assert alpha.id.startswith("$")
     client.session_create("beta", width=100, height=30)
 
-    sessions = {s["name"]: s for s in client.session_list()}
+    sessions = {s.name: s for s in client.sessions()}
     assert set(sessions) == {"alpha", "beta"}
-    alpha = sessions["alpha"]
-    assert alpha["id"] == created["id"]
-    assert alpha["windows"] == 1
-    assert alpha["panes"] == 1
-    assert alpha["attached"] == 0
-    assert isinstance(alpha["created"], int)
+    info = sessions["alpha"]
+    assert isinstance(info, ctmux.SessionInfo)
+    assert (info.id, info.windows, info.panes, info.attached) == (alpha.id, 1, 1, 0)
+    assert isinstance(info.created, int) and isinstance(info.activity, int)
+    assert "SessionInfo(id=" in repr(info)
 
     client.session_kill("alpha")
-    assert [s["name"] for s in client.session_list()] == ["beta"]
+    assert [s.name for s in client.sessions()] == ["beta"]
+    client.session("beta").kill()
+    assert client.sessions() == []
+
+
+def test_lookup_by_name_gives_the_same_id(client: ctmux.Client) -> None:
+    created = client.session_create("api")
+    found = client.session("api")
+    assert (found.id, found.name) == (created.id, "api")
+    assert isinstance(found.client, ctmux.Client)
+    assert repr(found) == f"Session(id={found.id!r}, name='api')"
+
+
+def test_missing_session_is_not_found(client: ctmux.Client) -> None:
+    client.session_create("apiary")
+    with pytest.raises(ctmux.NotFoundError):
+        client.session("api")  # exact names, never a prefix
+    with pytest.raises(ctmux.NotFoundError):
+        client.session_kill("api")
+
+
+def test_context_manager_kills_the_session(client: ctmux.Client) -> None:
+    client.session_create("keep")  # the server stays up throughout
+    with client.session_create("scoped") as s:
+        assert s.pane(0).run("echo in", timeout=TIMEOUT).output == "in\n"
+    assert [s.name for s in client.sessions()] == ["keep"]
+    # Killed inside the block already: leaving it is still fine.
+    with client.session_create("gone") as s:
+        s.kill()
+    with pytest.raises(RuntimeError), client.session_create("raises"):
+        raise RuntimeError("the block's own error propagates")
+    assert [s.name for s in client.sessions()] == ["keep"]
 
 
 def test_create_with_cwd(client: ctmux.Client, tmp_path: Path) -> None:
-    client.session_create("here", cwd=tmp_path)
-    result = client.pane_run("here", 0, "pwd", timeout=30)
+    s = client.session_create("here", cwd=tmp_path)
+    result = s.pane(0).run("pwd", timeout=TIMEOUT)
     assert Path(result.output.strip()).resolve() == tmp_path.resolve()
+
+
+def test_duplicate_name_is_already_exists(client: ctmux.Client) -> None:
+    client.session_create("dup")
+    with pytest.raises(ctmux.AlreadyExistsError):
+        client.session_create("dup")
 
 
 def test_client_by_socket_path(server: ctmux.IsolatedServer, tmp_path: Path) -> None:
     server.client(state_dir=tmp_path / "a").session_create("shared")
     other = ctmux.Client(socket_path=server.socket_path, state_dir=tmp_path / "b")
-    assert [s["name"] for s in other.session_list()] == ["shared"]
+    assert [s.name for s in other.sessions()] == ["shared"]
+    assert "Client(" in repr(other)
+
+
+def test_state_sync(client: ctmux.Client, session: ctmux.Session) -> None:
+    session.pane(0).run("true", timeout=TIMEOUT)
+    report = client.state_sync()
+    assert isinstance(report, ctmux.SyncReport)
+    assert (report.session_count, report.pane_count) == (1, 1)
+    assert isinstance(report.dropped, list)
 
 
 def test_isolated_server_close_removes_socket_dir() -> None:

@@ -4,7 +4,7 @@
 //! this table on purpose.
 
 use crate::common::{Env, T};
-use ctmux_core::SessionOptions;
+use ctmux_core::{BackendKind, SessionOptions};
 
 fn cost<R>(env: &Env, f: impl FnOnce() -> R) -> (u64, R) {
     let before = env.client.backend().commands_issued();
@@ -12,9 +12,15 @@ fn cost<R>(env: &Env, f: impl FnOnce() -> R) -> (u64, R) {
     (env.client.backend().commands_issued() - before, r)
 }
 
+/// The same budget holds over both backends: a control connection counts one command per
+/// `run`, like one process per `run`.
 #[test]
 fn round_trips_per_operation() {
-    let env = Env::new();
+    round_trips(Env::with_backend(BackendKind::Process));
+    round_trips(Env::with_backend(BackendKind::Control));
+}
+
+fn round_trips(env: Env) {
     let (n, s) = cost(&env, || {
         env.client
             .session_create("b", &SessionOptions::default())

@@ -1242,3 +1242,47 @@ fn every_pane_command_accepts_index_id_and_label() {
     }
     assert_eq!(cli.ok(&["pane-count", "s"])["count"], 2);
 }
+
+// Metrics
+
+#[test]
+fn pane_and_session_metrics() {
+    let cli = Cli::new();
+    cli.session("m");
+    let v = cli.ok(&[
+        "pane-metrics",
+        "m",
+        "0",
+        "--interval-ms",
+        "50",
+        "--processes",
+    ]);
+    for key in [
+        "cpu_percent",
+        "memory_mb",
+        "memory_percent",
+        "io_read_kb",
+        "io_write_kb",
+        "uptime_seconds",
+        "thread_count",
+        "process_count",
+    ] {
+        assert!(v["metrics"][key].is_number(), "{key} in {v}");
+    }
+    assert_eq!(v["metrics"]["process_count"], 1, "{v}");
+    assert!(v["processes"].is_array(), "{v}");
+    let v = cli.ok(&["session-metrics", "m", "--interval-ms", "50"]);
+    assert_eq!(v["panes"].as_array().unwrap().len(), 1, "{v}");
+    cli.fails(
+        &["pane-metrics", "m", "0", "--interval-ms", "1"],
+        1,
+        "InvalidInput",
+    );
+    cli.fails(&["pane-metrics", "m", "7"], 1, "NotFound");
+    cli.fails(&["session-metrics", "nope"], 1, "NotFound");
+    cli.fails(
+        &["pane-metrics", "m", "0", "--interval-ms", "-5"],
+        2,
+        "InvalidInput",
+    );
+}

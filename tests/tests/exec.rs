@@ -220,6 +220,76 @@ fn create_then_exec_loses_nothing() {
     }
 }
 
+/// A cancel check that turns true `after` the first call, counting its calls.
+struct CancelAfter {
+    start: std::sync::OnceLock<std::time::Instant>,
+    after: Duration,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl CancelAfter {
+    fn new(after: Duration) -> Self {
+        CancelAfter {
+            start: std::sync::OnceLock::new(),
+            after,
+            calls: Default::default(),
+        }
+    }
+    fn check(&self) -> bool {
+        self.calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.start.get_or_init(std::time::Instant::now).elapsed() >= self.after
+    }
+}
+
+#[test]
+fn cancelled_waits_stop_and_leave_the_job_running() {
+    let env = Env::new();
+    let pane = env.pane0("cancel");
+    // run: the wait stops, the command goes on and can still be waited for.
+    let cancel = CancelAfter::new(Duration::from_millis(300));
+    let err = pane
+        .run_cancellable("sleep 100", None, &|| cancel.check())
+        .unwrap_err();
+    assert!(err.is_cancelled(), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Io);
+    assert!(cancel.calls.load(std::sync::atomic::Ordering::Relaxed) >= 2);
+    assert!(pane.is_running().unwrap());
+    // Pane::wait on the same exec, cancelled too.
+    let cancel = CancelAfter::new(Duration::from_millis(100));
+    let err = pane.wait_cancellable(None, &|| cancel.check()).unwrap_err();
+    assert!(err.is_cancelled(), "{err}");
+    pane.signal("INT").unwrap();
+    let r = pane.wait(T).unwrap().expect("the exec ctmux started");
+    assert_eq!(r.exit_code, 130);
+    // A check that never fires changes nothing.
+    let r = pane.run_cancellable("echo fine", T, &|| false).unwrap();
+    assert_eq!(r.output, "fine\n");
+    // run_or_interrupt: cancelling the wait does not interrupt the command.
+    let cancel = CancelAfter::new(Duration::from_millis(100));
+    let err = pane
+        .run_or_interrupt_cancellable("sleep 100", Duration::from_secs(60), &|| cancel.check())
+        .unwrap_err();
+    assert!(err.is_cancelled(), "{err}");
+    assert!(pane.is_running().unwrap());
+}
+
+#[test]
+fn cancelled_watch_stops() {
+    let env = Env::new();
+    let pane = env.pane0("cancel-watch");
+    let cancel = CancelAfter::new(Duration::from_millis(200));
+    let err = pane
+        .watch_cancellable("^never-printed$", None, None, &|| cancel.check())
+        .unwrap_err();
+    assert!(err.is_cancelled(), "{err}");
+    // A bad pattern is still refused before anything else.
+    let err = pane
+        .watch_cancellable("(", None, None, &|| true)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}
+
 mod prop {
     use super::*;
     use proptest::prelude::*;
@@ -236,4 +306,45 @@ mod prop {
             }
         }
     }
+}
+
+#[test]
+fn output_survives_an_echo_line_that_fills_the_width() {
+    // The echoed ` . '<dir>/<id>.sh'` line has a length that depends on the state-dir path;
+    // try every pane width around it so one of them makes the line fill the row exactly.
+    let env = Env::new();
+    let s = env.session("widths");
+    let pane = s.pane_str("0").unwrap();
+    pane.run("true", T).unwrap();
+    let echoed = pane.capture(Some(50)).unwrap();
+    let len = echoed
+        .lines()
+        .rev()
+        .find(|l| l.contains(".sh'"))
+        .unwrap()
+        .chars()
+        .count() as u16;
+    for width in len.saturating_sub(2)..=len + 2 {
+        env.client
+            .tmux(&["resize-window", "-t", s.id(), "-x", &width.to_string()])
+            .unwrap();
+        let r = pane.run("echo first; echo second", T).unwrap();
+        assert_eq!(r.output, "first\nsecond\n", "width {width}");
+        let r = pane.run("true", T).unwrap();
+        assert_eq!(r.output, "", "width {width}");
+    }
+}
+
+#[test]
+fn last_session_killed_under_a_handle_is_not_found() {
+    let env = Env::new();
+    let s = env.session("only");
+    env.client
+        .tmux(&["set-option", "-g", "exit-empty", "off"])
+        .unwrap();
+    let pane = s.pane_str("0").unwrap();
+    s.kill().unwrap();
+    assert_eq!(pane.info().unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(s.panes().unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(s.kill().unwrap_err().kind(), ErrorKind::NotFound);
 }

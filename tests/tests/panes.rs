@@ -286,7 +286,14 @@ fn history_lines_extend_the_search() {
 fn send_keys_and_stdin() {
     let env = Env::new();
     let pane = env.pane0("keys");
-    let h = pane.exec("read -r line; echo \"got [$line]\"").unwrap();
+    // Type only once the command runs: keys that reach bash while readline still holds the
+    // terminal in raw mode are readline's (an Enter typed then stays a CR that `read` never
+    // sees as end of line). With a control connection the keys follow the exec within
+    // ~0.1 ms, so this race is real, not theoretical.
+    let h = pane
+        .exec("echo reading-1; read -r line; echo \"got [$line]\"")
+        .unwrap();
+    pane.watch("^reading-1$", T, None).unwrap();
     pane.send_text("hello 'world' $x").unwrap();
     pane.send_keys(&["Enter"]).unwrap();
     let r = h.wait(T).unwrap();
@@ -303,8 +310,9 @@ fn send_keys_and_stdin() {
         .collect::<Vec<_>>()
         .join("-");
     let h = pane
-        .exec("read -r line; printf '%s' \"$line\" | wc -c")
+        .exec("echo reading-2; read -r line; printf '%s' \"$line\" | wc -c")
         .unwrap();
+    pane.watch("^reading-2$", T, None).unwrap();
     pane.send_text(&long).unwrap();
     pane.send_keys(&["Enter"]).unwrap();
     let out = h.wait(T).unwrap().output;

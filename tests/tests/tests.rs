@@ -3,5 +3,11 @@
 mod budget;
 mod cli;
 mod common;
+mod control;
+mod deps;
 mod exec;
+mod groups;
+mod health;
+mod metrics;
 mod panes;
+mod snapshots;

@@ -4,12 +4,18 @@
 //! [`exec`] (running commands and waiting), [`watch`] (patterns), [`metadata`],
 //! [`input`] (keys, text, signals), [`interact`] (attaching a terminal) and [`state`].
 
+pub mod deps;
 mod exec;
+pub mod group;
+pub mod health;
 mod input;
 mod interact;
 mod metadata;
+pub mod metrics;
 mod panes;
+pub mod query;
 mod session;
+pub mod snapshot;
 mod state;
 mod watch;
 
@@ -86,6 +92,12 @@ pub fn dispatch(global: &Global, command: &Command, progress: &mut dyn Write) ->
         C::PaneSignal { target, signal } => input::signal(c, target, signal),
         C::PaneInteract { target } => interact::interact(c, target),
         C::StateSync => state::sync(c),
+        C::Group(g) => group::run(c, g),
+        C::Deps(d) => deps::run(c, d),
+        C::Health(h) => health::run(c, h),
+        C::Query(q) => query::run(c, q),
+        C::Metrics(m) => metrics::run(c, m),
+        C::Snapshot(s) => snapshot::run(c, s),
         C::Demo => unreachable!("handled above"),
     }
 }

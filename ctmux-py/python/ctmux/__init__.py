@@ -1,19 +1,37 @@
 """ctmux: drive tmux exactly and fast.
 
-Sessions and panes on an explicit tmux server, commands run in panes with their real exit
-status and output, and typed errors. The work is done by the Rust core (``ctmux._ctmux``);
-this package re-exports it.
+Sessions and panes on an explicit tmux server, addressed by tmux's own ids; commands run in
+panes with their real exit status and output; waits for a line to appear; metadata, keys and
+signals; typed errors. The work is done by the Rust core (``ctmux._ctmux``); this package
+re-exports it.
+
+Every call releases the GIL, and the blocking waits (``Pane.run``, ``Pane.wait_for``,
+``ExecHandle.wait``, ...) stop on Ctrl-C (``KeyboardInterrupt``) within about 50 ms. Their
+``*_async`` twins are awaitable (run in a worker thread).
 
 >>> import ctmux
 >>> with ctmux.IsolatedServer() as server:            # private server, removed on close
-...     client = server.client()
-...     _ = client.session_create("demo")
-...     result = client.pane_run("demo", 0, "echo hi; false", timeout=10)
+...     session = server.client().session_create("demo")
+...     result = session.pane(0).run("echo hi; false", timeout=10)
 >>> (result.exit_code, result.output)
 (1, 'hi\\n')
 """
 
-from ctmux._ctmux import Client, ExecResult, IsolatedServer, __version__
+from ctmux._ctmux import (
+    CancelToken,
+    Client,
+    ExecHandle,
+    ExecResult,
+    IsolatedServer,
+    Pane,
+    PaneInfo,
+    PaneStatus,
+    PatternMatch,
+    Session,
+    SessionInfo,
+    SyncReport,
+    __version__,
+)
 from ctmux.exceptions import (
     AlreadyExistsError,
     BusyError,
@@ -28,12 +46,25 @@ from ctmux.exceptions import (
     TmuxError,
     UnsupportedError,
 )
+from ctmux.types import PaneRef, SignalRef, StrPath
 
 __all__ = [
     "__version__",
+    "CancelToken",
     "Client",
+    "ExecHandle",
     "ExecResult",
     "IsolatedServer",
+    "Pane",
+    "PaneInfo",
+    "PaneRef",
+    "PaneStatus",
+    "PatternMatch",
+    "Session",
+    "SessionInfo",
+    "SignalRef",
+    "StrPath",
+    "SyncReport",
     "AlreadyExistsError",
     "BusyError",
     "CorruptError",

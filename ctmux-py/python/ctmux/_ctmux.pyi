@@ -1,42 +1,273 @@
-"""Type stubs for the compiled module ``ctmux._ctmux`` (kept by hand; see src/lib.rs)."""
+"""Type stubs for the compiled module ``ctmux._ctmux`` (kept by hand; see src/*.rs).
+
+``mypy.stubtest`` checks them against the built module in ``scripts/test.sh``.
+"""
 
 import builtins
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, final
 
-from ctmux.types import SessionInfo, SessionRef, StrPath
+from ctmux.types import PaneRef, SignalRef, StrPath
 
 __version__: str
 __all__ = [
     "__version__",
     "AlreadyExistsError",
     "BusyError",
+    "CancelToken",
     "Client",
     "CorruptError",
     "CtmuxError",
+    "ExecHandle",
     "ExecResult",
     "InvalidInputError",
     "IoError",
     "IsolatedServer",
     "NotFoundError",
+    "Pane",
+    "PaneInfo",
+    "PaneStatus",
+    "PatternMatch",
     "PermissionDeniedError",
     "ServerUnavailableError",
+    "Session",
+    "SessionInfo",
+    "SyncReport",
     "TimeoutError",
     "TmuxError",
     "UnsupportedError",
 ]
 
+# --- values ------------------------------------------------------------------------------
+
 @final
 class ExecResult:
-    """A finished command: real exit status, its own output, wall time in seconds."""
+    """A finished command: its real exit status and its own output."""
 
     @property
-    def exit_code(self) -> int: ...
+    def exit_code(self) -> int:
+        """The shell's ``$?`` (130 after SIGINT, 127 command not found, ...)."""
     @property
-    def output(self) -> str: ...
+    def output(self) -> str:
+        """What the command printed (no prompt, no echoed command line)."""
     @property
-    def duration(self) -> float: ...
+    def duration(self) -> float:
+        """Seconds from the exec's start until ctmux saw it finish."""
+    @property
+    def exec_id(self) -> str:
+        """The exec's id."""
+    @property
+    def truncated(self) -> bool:
+        """Whether the start of the output had scrolled out of the pane's history."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class PatternMatch:
+    """A line that matched a pattern."""
+
+    @property
+    def line(self) -> str:
+        """The whole matching line."""
+    @property
+    def matched_text(self) -> str:
+        """The matched text within it."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class SessionInfo:
+    """One session as listed by tmux."""
+
+    @property
+    def id(self) -> str:
+        """tmux session id (``$3``)."""
+    @property
+    def name(self) -> str: ...
+    @property
+    def windows(self) -> int: ...
+    @property
+    def panes(self) -> int:
+        """Number of panes over all windows."""
+    @property
+    def attached(self) -> int:
+        """Number of attached clients."""
+    @property
+    def created(self) -> int:
+        """Creation time, Unix seconds."""
+    @property
+    def activity(self) -> int:
+        """Last activity, Unix seconds."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class PaneInfo:
+    """A pane as tmux lists it, plus whether a foreground job runs in it."""
+
+    @property
+    def pane_id(self) -> str:
+        """tmux pane id (``%3``)."""
+    @property
+    def index(self) -> int: ...
+    @property
+    def window_id(self) -> str: ...
+    @property
+    def window_index(self) -> int: ...
+    @property
+    def window_active(self) -> bool: ...
+    @property
+    def label(self) -> str | None: ...
+    @property
+    def pid(self) -> int:
+        """Pid of the pane's process (usually its shell)."""
+    @property
+    def command(self) -> str:
+        """The foreground command's short name (``pane_current_command``)."""
+    @property
+    def cwd(self) -> str: ...
+    @property
+    def dead(self) -> bool: ...
+    @property
+    def dead_status(self) -> int | None: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def running(self) -> bool:
+        """Whether a foreground job other than the shell runs (from ``/proc``)."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class PaneStatus:
+    """A pane's listing, its foreground job and the last exec ctmux started in it."""
+
+    @property
+    def info(self) -> PaneInfo: ...
+    @property
+    def foreground_pgid(self) -> int | None: ...
+    @property
+    def foreground_command(self) -> str | None: ...
+    @property
+    def exec_id(self) -> str | None: ...
+    @property
+    def exec_finished(self) -> bool | None: ...
+    @property
+    def exit_code(self) -> int | None: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class SyncReport:
+    """What ``Client.state_sync()`` changed."""
+
+    @property
+    def dropped(self) -> list[str]: ...
+    @property
+    def repaired(self) -> list[str]: ...
+    @property
+    def session_count(self) -> int: ...
+    @property
+    def pane_count(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class CancelToken:
+    """Stops blocking waits given it as ``cancel=`` (within 50 ms, raising ``IoError``)."""
+
+    def __new__(cls) -> CancelToken: ...
+    def cancel(self) -> None: ...
+    @property
+    def cancelled(self) -> bool: ...
+
+# --- handles -----------------------------------------------------------------------------
+
+@final
+class ExecHandle:
+    """A command started with ``Pane.exec``; ``wait()`` collects its result."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def pane(self) -> Pane: ...
+    def wait(
+        self, timeout: float | None = None, *, cancel: CancelToken | None = None
+    ) -> ExecResult: ...
+    async def wait_async(self, timeout: float | None = None) -> ExecResult: ...
+    def partial_output(self) -> str | None: ...
+
+@final
+class Pane:
+    """A pane, addressed by its tmux id (``%3``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def session(self) -> Session: ...
+    def info(self) -> PaneInfo: ...
+    def status(self) -> PaneStatus: ...
+    def is_running(self) -> bool: ...
+    def exec(self, command: str) -> ExecHandle: ...
+    def run(
+        self, command: str, timeout: float | None = None, *, cancel: CancelToken | None = None
+    ) -> ExecResult: ...
+    async def run_async(self, command: str, timeout: float | None = None) -> ExecResult: ...
+    def run_or_interrupt(
+        self, command: str, timeout: float, *, cancel: CancelToken | None = None
+    ) -> ExecResult: ...
+    async def run_or_interrupt_async(self, command: str, timeout: float) -> ExecResult: ...
+    def wait(
+        self, timeout: float | None = None, *, cancel: CancelToken | None = None
+    ) -> ExecResult | None: ...
+    async def wait_async(self, timeout: float | None = None) -> ExecResult | None: ...
+    def capture(self, lines: int | None = None) -> str: ...
+    def has_pattern(self, pattern: str, lines: int | None = None) -> PatternMatch | None: ...
+    def wait_for(
+        self,
+        pattern: str,
+        timeout: float | None = None,
+        lines: int | None = None,
+        *,
+        cancel: CancelToken | None = None,
+    ) -> PatternMatch: ...
+    async def wait_for_async(
+        self, pattern: str, timeout: float | None = None, lines: int | None = None
+    ) -> PatternMatch: ...
+    def label(self) -> str | None: ...
+    def set_label(self, label: str) -> None: ...
+    def metadata_set(self, key: str, value: str) -> None: ...
+    def metadata_get(self, key: str) -> str: ...
+    def metadata_list(self) -> dict[str, str]: ...
+    def metadata_delete(self, key: str) -> None: ...
+    def send_keys(self, *keys: str) -> None: ...
+    def send_text(self, text: str) -> None: ...
+    def signal(self, signal: SignalRef) -> list[int]: ...
+    def kill(self) -> None: ...
+
+@final
+class Session:
+    """A tmux session, addressed by its id; ``with session:`` kills it on exit."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def client(self) -> Client: ...
+    def panes(self) -> list[PaneInfo]: ...
+    def pane(self, pane: PaneRef) -> Pane: ...
+    def pane_create(self, label: str | None = None) -> Pane: ...
+    def pane_create_with_layout(self, label: str, layout: str) -> Pane: ...
+    def pane_find(self, label: str) -> Pane: ...
+    def pane_count(self) -> int: ...
+    def kill(self) -> None: ...
+    def __enter__(self) -> Session: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
+    ) -> Literal[False]: ...
 
 @final
 class Client:
@@ -54,13 +285,11 @@ class Client:
         cwd: StrPath | None = None,
         width: int | None = None,
         height: int | None = None,
-    ) -> SessionRef: ...
-    def session_list(self) -> list[SessionInfo]: ...
+    ) -> Session: ...
+    def session(self, name: str) -> Session: ...
+    def sessions(self) -> list[SessionInfo]: ...
     def session_kill(self, name: str) -> None: ...
-    def pane_run(
-        self, session: str, pane: int | str, command: str, timeout: float | None = None
-    ) -> ExecResult: ...
-    def pane_capture(self, session: str, pane: int | str, lines: int | None = None) -> str: ...
+    def state_sync(self) -> SyncReport: ...
 
 @final
 class IsolatedServer:
@@ -80,6 +309,8 @@ class IsolatedServer:
         exc_value: BaseException | None = None,
         traceback: TracebackType | None = None,
     ) -> Literal[False]: ...
+
+# --- errors (src/errors.rs) --------------------------------------------------------------
 
 class CtmuxError(Exception):
     """Root of every ctmux error; ``.kind`` names the core ErrorKind."""

@@ -1,29 +1,15 @@
-"""Types of the values ctmux returns (for annotations; plain dicts at run time)."""
+"""Type aliases used in ctmux's signatures."""
 
 import os
-from typing import TypedDict, Union
+from typing import Union
 
 #: A path argument: ``str`` or any ``os.PathLike[str]`` (``pathlib.Path``, ...).
 StrPath = Union[str, "os.PathLike[str]"]
 
+#: A pane reference: its index (``0``), its tmux id (``"%3"``) or its label.
+PaneRef = Union[int, str]
 
-class SessionRef(TypedDict):
-    """What ``Client.session_create`` returns."""
+#: A signal: its number or ``signal.Signals`` member, or its name (``"SIGINT"``, ``"INT"``).
+SignalRef = Union[int, str]
 
-    id: str
-    name: str
-
-
-class SessionInfo(TypedDict):
-    """One entry of ``Client.session_list()``."""
-
-    id: str
-    name: str
-    windows: int
-    panes: int
-    attached: int
-    created: int
-    activity: int
-
-
-__all__ = ["SessionInfo", "SessionRef", "StrPath"]
+__all__ = ["PaneRef", "SignalRef", "StrPath"]

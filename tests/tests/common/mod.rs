@@ -20,6 +20,20 @@ impl Env {
         Env { client, server }
     }
 
+    /// An isolated server with a client of the given backend kind (whatever
+    /// `$CTMUX_BACKEND` says).
+    #[allow(dead_code)]
+    pub fn with_backend(kind: ctmux_core::BackendKind) -> Env {
+        let server = IsolatedServer::start().expect("isolated server");
+        let client = Ctmux::builder()
+            .server(server.server().clone())
+            .state_dir(server.dir().join("state"))
+            .backend_kind(kind)
+            .build()
+            .expect("client");
+        Env { client, server }
+    }
+
     pub fn session(&self, name: &str) -> Session {
         self.client
             .session_create(
@@ -37,7 +51,10 @@ impl Env {
     }
 }
 
-/// Wait (bounded) until the pane's running state is `want`.
+/// Wait (bounded) until the pane's running state is `want`. For `true`, also wait (2 s at
+/// most) until the job's leader has exec'd its command: before that it is a fork of the shell
+/// with the shell's signal handlers, and a Ctrl-C typed then is lost (over a control-mode
+/// connection the next key can arrive within 0.1 ms).
 pub fn wait_running(pane: &Pane, want: bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while pane.is_running().unwrap() != want {
@@ -46,6 +63,18 @@ pub fn wait_running(pane: &Pane, want: bool) {
             "pane never became running={want}"
         );
         std::thread::sleep(Duration::from_millis(10));
+    }
+    if want {
+        let shell = ctmux_core::procfs::cmdline(pane.info().unwrap().pid);
+        let settle = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < settle {
+            match pane.status().unwrap().foreground_command {
+                Some(job) if Some(&job) == shell.as_ref() => {
+                    std::thread::sleep(Duration::from_millis(1))
+                }
+                _ => break,
+            }
+        }
     }
 }
 

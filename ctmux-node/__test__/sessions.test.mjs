@@ -1,0 +1,83 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { realpathSync } from 'node:fs'
+import { ctmux, isolated, TIMEOUT } from './helpers.mjs'
+
+test('exports', () => {
+  for (const name of ['Client', 'IsolatedServer', 'Session', 'Pane', 'ExecHandle']) {
+    assert.equal(typeof ctmux[name], 'function', name)
+  }
+  assert.match(ctmux.version(), /^\d+\.\d+\.\d+/)
+})
+
+test('sessions: create, list, look up, kill', async (t) => {
+  const { client } = await isolated(t)
+  assert.deepEqual(await client.sessions(), [])
+  const alpha = await client.sessionCreate('alpha')
+  assert.ok(alpha instanceof ctmux.Session)
+  assert.equal(alpha.name, 'alpha')
+  assert.match(alpha.id, /^\$\d+$/)
+  await client.sessionCreate('beta', { width: 100, height: 30 })
+  const sessions = await client.sessions()
+  assert.deepEqual(sessions.map((s) => s.name).sort(), ['alpha', 'beta'])
+  const info = sessions.find((s) => s.name === 'alpha')
+  assert.deepEqual([info.id, info.windows, info.panes, info.attached], [alpha.id, 1, 1, 0])
+  assert.equal(typeof info.created, 'number')
+  const found = await client.session('alpha')
+  assert.equal(found.id, alpha.id)
+  assert.ok(found.client instanceof ctmux.Client)
+  await client.sessionKill('alpha')
+  await (await client.session('beta')).kill()
+  assert.deepEqual(await client.sessions(), [])
+})
+
+test('a missing session is NotFound (exact names, never a prefix)', async (t) => {
+  const { client } = await isolated(t)
+  await client.sessionCreate('apiary')
+  await assert.rejects(client.session('api'), { code: 'NotFound' })
+  await assert.rejects(client.sessionKill('api'), { code: 'NotFound' })
+})
+
+test('a duplicate name is AlreadyExists', async (t) => {
+  const { client } = await isolated(t)
+  await client.sessionCreate('dup')
+  await assert.rejects(client.sessionCreate('dup'), { code: 'AlreadyExists' })
+})
+
+test('cwd of the first pane', async (t) => {
+  const { client, tmp } = await isolated(t)
+  const session = await client.sessionCreate('here', { cwd: tmp })
+  const result = await (await session.pane(0)).run('pwd', TIMEOUT)
+  assert.equal(realpathSync(result.output.trim()), realpathSync(tmp))
+})
+
+test('a second client by socket path sees the same server; stateSync', async (t) => {
+  const { server, client, tmp } = await isolated(t)
+  const session = await client.sessionCreate('shared')
+  await (await session.pane(0)).run('true', TIMEOUT)
+  const other = new ctmux.Client({ socketPath: server.socketPath, stateDir: `${tmp}/other` })
+  assert.deepEqual((await other.sessions()).map((s) => s.name), ['shared'])
+  const report = await client.stateSync()
+  assert.deepEqual([report.sessionCount, report.paneCount], [1, 1])
+  assert.ok(Array.isArray(report.dropped) && Array.isArray(report.repaired))
+})
+
+test('close removes the server and is idempotent', async () => {
+  const server = await ctmux.IsolatedServer.start()
+  try {
+    assert.match(server.socketPath, /ctmux-srv-/)
+    await server.client().sessionCreate('x')
+    assert.equal(server.closed, false)
+  } finally {
+    await server.close()
+  }
+  assert.equal(server.closed, true)
+  await server.close()
+  assert.throws(() => server.client(), { code: 'ServerUnavailable' })
+})
+
+test('handles have no public constructor', () => {
+  assert.throws(() => new ctmux.IsolatedServer())
+  assert.throws(() => new ctmux.Session())
+  assert.throws(() => new ctmux.Pane())
+})

@@ -1,0 +1,86 @@
+//! Argument conversions: JS values in, core types out. Range errors are the core's
+//! `InvalidInput` (rejecting with `code: 'InvalidInput'`).
+
+use ctmux_core::Error;
+use napi::bindgen_prelude::Either;
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn invalid(what: &'static str, reason: String) -> Error {
+    Error::InvalidInput { what, reason }
+}
+
+/// Seconds as a `Duration`; negative, NaN and infinite are InvalidInput.
+pub(crate) fn timeout(seconds: Option<f64>) -> ctmux_core::Result<Option<Duration>> {
+    seconds
+        .map(|s| {
+            Duration::try_from_secs_f64(s).map_err(|_| {
+                invalid(
+                    "timeout",
+                    format!("{s} is not a finite, non-negative number of seconds"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// A JS number that must be a whole number in `0..=max`, else InvalidInput.
+pub(crate) fn whole(
+    what: &'static str,
+    value: Option<f64>,
+    max: u32,
+) -> ctmux_core::Result<Option<u32>> {
+    value
+        .map(|v| {
+            if v.fract() == 0.0 && (0.0..=f64::from(max)).contains(&v) {
+                Ok(v as u32)
+            } else {
+                Err(invalid(
+                    what,
+                    format!("{v} is not a whole number between 0 and {max}"),
+                ))
+            }
+        })
+        .transpose()
+}
+
+/// `width` and `height` as the core's window size: both or neither.
+pub(crate) fn window_size(
+    width: Option<f64>,
+    height: Option<f64>,
+) -> ctmux_core::Result<Option<(u16, u16)>> {
+    let max = u32::from(u16::MAX);
+    match (whole("width", width, max)?, whole("height", height, max)?) {
+        (Some(w), Some(h)) => Ok(Some((w as u16, h as u16))),
+        (None, None) => Ok(None),
+        _ => Err(invalid(
+            "window size",
+            "give both width and height, or neither".into(),
+        )),
+    }
+}
+
+/// A value given as text or a number, handed to a core parser as text: a pane reference
+/// (`0`, `'%3'`, a label) or a signal (`'SIGINT'`, `2`). The core decides what is valid.
+pub(crate) fn text(value: Either<String, f64>) -> String {
+    match value {
+        Either::A(text) => text,
+        Either::B(number) => number.to_string(),
+    }
+}
+
+/// Which server: `socketName` (`-L`), `socketPath` (`-S`), or the default; not both.
+pub(crate) fn socket(
+    name: Option<String>,
+    path: Option<String>,
+) -> ctmux_core::Result<ctmux_core::Socket> {
+    match (name, path) {
+        (Some(_), Some(_)) => Err(invalid(
+            "socket",
+            "give socketName or socketPath, not both".into(),
+        )),
+        (Some(name), None) => Ok(ctmux_core::Socket::Name(name)),
+        (None, Some(path)) => Ok(ctmux_core::Socket::Path(PathBuf::from(path))),
+        (None, None) => Ok(ctmux_core::Socket::Default),
+    }
+}

@@ -1,0 +1,267 @@
+//! `Pane` and `ExecHandle`: one pane, addressed by its tmux id, and a command started in it.
+
+use crate::convert;
+use crate::records::{ExecResult, PaneInfo, PaneStatus, PatternMatch};
+use crate::session::Session;
+use crate::Blocking;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::collections::BTreeMap;
+
+/// A pane, addressed by its tmux id (`%3`).
+#[napi]
+pub struct Pane {
+    pub(crate) inner: ctmux_core::Pane,
+}
+
+/// `Blocking::task` over a clone of the pane's core handle.
+fn on(pane: &Pane) -> ctmux_core::Pane {
+    pane.inner.clone()
+}
+
+#[napi]
+impl Pane {
+    /// The pane's tmux id (`%3`).
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.inner.id().to_string()
+    }
+
+    /// The session the pane was found in.
+    #[napi(getter)]
+    pub fn session(&self) -> Session {
+        Session {
+            inner: self.inner.session().clone(),
+        }
+    }
+
+    /// Fresh facts about the pane.
+    #[napi(ts_return_type = "Promise<PaneInfo>")]
+    pub fn info(&self) -> AsyncTask<Blocking<PaneInfo>> {
+        let pane = on(self);
+        Blocking::task(move || pane.info().map(PaneInfo::from))
+    }
+
+    /// The pane's listing, foreground job and last exec.
+    #[napi(ts_return_type = "Promise<PaneStatus>")]
+    pub fn status(&self) -> AsyncTask<Blocking<PaneStatus>> {
+        let pane = on(self);
+        Blocking::task(move || pane.status().map(PaneStatus::from))
+    }
+
+    /// Whether a foreground job other than the shell runs.
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn is_running(&self) -> AsyncTask<Blocking<bool>> {
+        let pane = on(self);
+        Blocking::task(move || pane.is_running())
+    }
+
+    /// Start `command` in the pane's shell; resolves at once with its handle.
+    #[napi(ts_return_type = "Promise<ExecHandle>")]
+    pub fn exec(&self, command: String) -> AsyncTask<Blocking<ExecHandle>> {
+        let pane = on(self);
+        Blocking::task(move || {
+            Ok(ExecHandle {
+                inner: pane.exec(&command)?,
+            })
+        })
+    }
+
+    /// Run `command` and wait for it, at most `timeoutSeconds` (default: no limit).
+    #[napi(ts_return_type = "Promise<ExecResult>")]
+    pub fn run(
+        &self,
+        command: String,
+        timeout_seconds: Option<f64>,
+    ) -> AsyncTask<Blocking<ExecResult>> {
+        let pane = on(self);
+        Blocking::task(move || {
+            let timeout = convert::timeout(timeout_seconds)?;
+            pane.run(&command, timeout).map(ExecResult::from)
+        })
+    }
+
+    /// Run `command`; after `timeoutSeconds` send it SIGINT and reject with `code: 'Timeout'`
+    /// and the output so far in `partialOutput`.
+    #[napi(ts_return_type = "Promise<ExecResult>")]
+    pub fn run_or_interrupt(
+        &self,
+        command: String,
+        timeout_seconds: f64,
+    ) -> AsyncTask<Blocking<ExecResult>> {
+        let pane = on(self);
+        Blocking::task(move || {
+            let timeout = convert::timeout(Some(timeout_seconds))?.unwrap_or_default();
+            pane.run_or_interrupt(&command, timeout)
+                .map(ExecResult::from)
+        })
+    }
+
+    /// Wait for the pane's current work: the last exec ctmux started (its result), or any
+    /// foreground job (then `null`).
+    #[napi(ts_return_type = "Promise<ExecResult | null>")]
+    pub fn wait(&self, timeout_seconds: Option<f64>) -> AsyncTask<Blocking<Option<ExecResult>>> {
+        let pane = on(self);
+        Blocking::task(move || {
+            let timeout = convert::timeout(timeout_seconds)?;
+            Ok(pane.wait(timeout)?.map(ExecResult::from))
+        })
+    }
+
+    /// The visible screen plus up to `lines` lines of history above it.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn capture(&self, lines: Option<f64>) -> AsyncTask<Blocking<String>> {
+        let pane = on(self);
+        Blocking::task(move || pane.capture(convert::whole("lines", lines, u32::MAX)?))
+    }
+
+    /// The last line matching `pattern` (Rust regex syntax) in the screen plus `lines` lines
+    /// of history, or `null`.
+    #[napi(ts_return_type = "Promise<PatternMatch | null>")]
+    pub fn has_pattern(
+        &self,
+        pattern: String,
+        lines: Option<f64>,
+    ) -> AsyncTask<Blocking<Option<PatternMatch>>> {
+        let pane = on(self);
+        Blocking::task(move || {
+            let lines = convert::whole("lines", lines, u32::MAX)?;
+            Ok(pane.has_pattern(&pattern, lines)?.map(PatternMatch::from))
+        })
+    }
+
+    /// Wait until `pattern` matches a line (text already there counts), at most
+    /// `timeoutSeconds` (default: no limit).
+    #[napi(ts_return_type = "Promise<PatternMatch>")]
+    pub fn wait_for(
+        &self,
+        pattern: String,
+        timeout_seconds: Option<f64>,
+        lines: Option<f64>,
+    ) -> AsyncTask<Blocking<PatternMatch>> {
+        let pane = on(self);
+        Blocking::task(move || {
+            let timeout = convert::timeout(timeout_seconds)?;
+            let lines = convert::whole("lines", lines, u32::MAX)?;
+            pane.watch(&pattern, timeout, lines).map(PatternMatch::from)
+        })
+    }
+
+    /// The pane's label, or `null`.
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub fn label(&self) -> AsyncTask<Blocking<Option<String>>> {
+        let pane = on(self);
+        Blocking::task(move || pane.label())
+    }
+
+    /// Set or replace the pane's label (unique within its session).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn set_label(&self, label: String) -> AsyncTask<Blocking<()>> {
+        let pane = on(self);
+        Blocking::task(move || pane.set_label(&label))
+    }
+
+    /// Set metadata `key` (`[A-Za-z0-9_-]{1,64}`) to `value`; it lives in tmux and dies with
+    /// the pane.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn metadata_set(&self, key: String, value: String) -> AsyncTask<Blocking<()>> {
+        let pane = on(self);
+        Blocking::task(move || pane.metadata_set(&key, &value))
+    }
+
+    /// The value of metadata `key` (rejects with `code: 'NotFound'` if unset).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn metadata_get(&self, key: String) -> AsyncTask<Blocking<String>> {
+        let pane = on(self);
+        Blocking::task(move || pane.metadata_get(&key))
+    }
+
+    /// All metadata of the pane.
+    #[napi(ts_return_type = "Promise<Record<string, string>>")]
+    pub fn metadata_list(&self) -> AsyncTask<Blocking<BTreeMap<String, String>>> {
+        let pane = on(self);
+        Blocking::task(move || pane.metadata_list())
+    }
+
+    /// Remove metadata `key` (rejects with `code: 'NotFound'` if unset).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn metadata_delete(&self, key: String) -> AsyncTask<Blocking<()>> {
+        let pane = on(self);
+        Blocking::task(move || pane.metadata_delete(&key))
+    }
+
+    /// Send tmux key names (`'C-c'`, `'Enter'`, `'Up'`, or text), one or an array, as
+    /// `send-keys` does.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn send_keys(&self, keys: Either<String, Vec<String>>) -> AsyncTask<Blocking<()>> {
+        let pane = on(self);
+        let keys = match keys {
+            Either::A(key) => vec![key],
+            Either::B(keys) => keys,
+        };
+        Blocking::task(move || pane.send_keys(&keys))
+    }
+
+    /// Type `text` literally, without pressing Enter.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn send_text(&self, text: String) -> AsyncTask<Blocking<()>> {
+        let pane = on(self);
+        Blocking::task(move || pane.send_text(&text))
+    }
+
+    /// Send `signal` (`'SIGINT'`, `'TERM'`, `9`) to the pane's foreground job, never to its
+    /// shell. Resolves with the process groups signalled.
+    #[napi(ts_return_type = "Promise<Array<number>>")]
+    pub fn signal(&self, signal: Either<String, f64>) -> AsyncTask<Blocking<Vec<i32>>> {
+        let pane = on(self);
+        let signal = convert::text(signal);
+        Blocking::task(move || pane.signal(&signal))
+    }
+
+    /// Kill the pane (its session too if it was the last pane).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn kill(&self) -> AsyncTask<Blocking<()>> {
+        let pane = on(self);
+        Blocking::task(move || pane.kill())
+    }
+}
+
+/// A command started with `pane.exec`; `wait()` collects its result.
+#[napi]
+pub struct ExecHandle {
+    inner: ctmux_core::ExecHandle,
+}
+
+#[napi]
+impl ExecHandle {
+    /// The exec's id.
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.inner.id().to_owned()
+    }
+
+    /// The pane it runs in.
+    #[napi(getter)]
+    pub fn pane(&self) -> Pane {
+        Pane {
+            inner: self.inner.pane().clone(),
+        }
+    }
+
+    /// Wait until the command finishes, at most `timeoutSeconds` (default: no limit).
+    #[napi(ts_return_type = "Promise<ExecResult>")]
+    pub fn wait(&self, timeout_seconds: Option<f64>) -> AsyncTask<Blocking<ExecResult>> {
+        let handle = self.inner.clone();
+        Blocking::task(move || {
+            let timeout = convert::timeout(timeout_seconds)?;
+            handle.wait(timeout).map(ExecResult::from)
+        })
+    }
+
+    /// What the command has printed so far (`null` if the pane cannot be read).
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub fn partial_output(&self) -> AsyncTask<Blocking<Option<String>>> {
+        let handle = self.inner.clone();
+        Blocking::task(move || Ok(handle.partial_output()))
+    }
+}

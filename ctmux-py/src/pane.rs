@@ -1,0 +1,309 @@
+//! `Pane` and `ExecHandle`: one pane, addressed by its tmux id, and a command started in it.
+//!
+//! Blocking waits (`run`, `run_or_interrupt`, `wait`, `wait_for`, `ExecHandle.wait`) go
+//! through [`wait`] (GIL released, Ctrl-C noticed) and have `*_async` twins that run them in a
+//! worker thread ([`in_thread`]).
+
+use crate::convert::{self, SignalArg};
+use crate::records::{repr_str, ExecResult, PaneInfo, PaneStatus, PatternMatch};
+use crate::session::Session;
+use crate::wait::{detached, in_thread, wait, CancelToken};
+use pyo3::prelude::*;
+use std::collections::BTreeMap;
+
+/// A pane, addressed by its tmux id (`%3`).
+#[pyclass(module = "ctmux", frozen)]
+pub(crate) struct Pane {
+    pub(crate) inner: ctmux_core::Pane,
+}
+
+#[pymethods]
+impl Pane {
+    /// The pane's tmux id (`%3`).
+    #[getter]
+    fn id(&self) -> String {
+        self.inner.id().to_string()
+    }
+
+    /// The session the pane was found in.
+    #[getter]
+    fn session(&self) -> Session {
+        Session {
+            inner: self.inner.session().clone(),
+        }
+    }
+
+    /// Fresh facts about the pane.
+    fn info(&self, py: Python<'_>) -> PyResult<PaneInfo> {
+        detached(py, || self.inner.info()).map(PaneInfo::from)
+    }
+
+    /// The pane's listing, foreground job and last exec.
+    fn status(&self, py: Python<'_>) -> PyResult<PaneStatus> {
+        detached(py, || self.inner.status()).map(PaneStatus::from)
+    }
+
+    /// Whether a foreground job other than the shell runs.
+    fn is_running(&self, py: Python<'_>) -> PyResult<bool> {
+        detached(py, || self.inner.is_running())
+    }
+
+    /// Start `command` in the pane's shell and return at once.
+    fn exec(&self, py: Python<'_>, command: String) -> PyResult<ExecHandle> {
+        let inner = detached(py, || self.inner.exec(&command))?;
+        Ok(ExecHandle { inner })
+    }
+
+    /// Run `command` and wait for it, at most `timeout` seconds (default: no limit).
+    #[pyo3(signature = (command, timeout=None, *, cancel=None))]
+    fn run(
+        &self,
+        py: Python<'_>,
+        command: String,
+        timeout: Option<f64>,
+        cancel: Option<PyRef<'_, CancelToken>>,
+    ) -> PyResult<ExecResult> {
+        wait(py, cancel.as_deref(), |cancel| {
+            let timeout = convert::timeout(timeout)?;
+            self.inner.run_cancellable(&command, timeout, cancel)
+        })
+        .map(ExecResult::from)
+    }
+
+    /// Awaitable `run` (in a worker thread).
+    #[pyo3(signature = (command, timeout=None))]
+    fn run_async<'py>(
+        slf: &Bound<'py, Self>,
+        command: String,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        in_thread(slf.as_any(), "run", (command, timeout))
+    }
+
+    /// Run `command`; after `timeout` seconds send it SIGINT and raise `ctmux.TimeoutError`
+    /// with the output so far.
+    #[pyo3(signature = (command, timeout, *, cancel=None))]
+    fn run_or_interrupt(
+        &self,
+        py: Python<'_>,
+        command: String,
+        timeout: f64,
+        cancel: Option<PyRef<'_, CancelToken>>,
+    ) -> PyResult<ExecResult> {
+        wait(py, cancel.as_deref(), |cancel| {
+            let timeout = convert::timeout(Some(timeout))?.unwrap_or_default();
+            self.inner
+                .run_or_interrupt_cancellable(&command, timeout, cancel)
+        })
+        .map(ExecResult::from)
+    }
+
+    /// Awaitable `run_or_interrupt` (in a worker thread).
+    fn run_or_interrupt_async<'py>(
+        slf: &Bound<'py, Self>,
+        command: String,
+        timeout: f64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        in_thread(slf.as_any(), "run_or_interrupt", (command, timeout))
+    }
+
+    /// Wait for the pane's current work: the last exec ctmux started (its result), or any
+    /// foreground job (then `None`).
+    #[pyo3(signature = (timeout=None, *, cancel=None))]
+    fn wait(
+        &self,
+        py: Python<'_>,
+        timeout: Option<f64>,
+        cancel: Option<PyRef<'_, CancelToken>>,
+    ) -> PyResult<Option<ExecResult>> {
+        wait(py, cancel.as_deref(), |cancel| {
+            let timeout = convert::timeout(timeout)?;
+            self.inner.wait_cancellable(timeout, cancel)
+        })
+        .map(|r| r.map(ExecResult::from))
+    }
+
+    /// Awaitable `wait` (in a worker thread).
+    #[pyo3(signature = (timeout=None))]
+    fn wait_async<'py>(
+        slf: &Bound<'py, Self>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        in_thread(slf.as_any(), "wait", (timeout,))
+    }
+
+    /// The visible screen plus up to `lines` lines of history above it.
+    #[pyo3(signature = (lines=None))]
+    fn capture(&self, py: Python<'_>, lines: Option<i64>) -> PyResult<String> {
+        detached(py, || self.inner.capture(convert::count("lines", lines)?))
+    }
+
+    /// The last line matching `pattern` (a Rust regex) in the screen plus `lines` lines of
+    /// history, or `None`.
+    #[pyo3(signature = (pattern, lines=None))]
+    fn has_pattern(
+        &self,
+        py: Python<'_>,
+        pattern: String,
+        lines: Option<i64>,
+    ) -> PyResult<Option<PatternMatch>> {
+        detached(py, || {
+            self.inner
+                .has_pattern(&pattern, convert::count("lines", lines)?)
+        })
+        .map(|m| m.map(PatternMatch::from))
+    }
+
+    /// Wait until `pattern` matches a line (text already there counts), at most `timeout`
+    /// seconds (default: no limit).
+    #[pyo3(signature = (pattern, timeout=None, lines=None, *, cancel=None))]
+    fn wait_for(
+        &self,
+        py: Python<'_>,
+        pattern: String,
+        timeout: Option<f64>,
+        lines: Option<i64>,
+        cancel: Option<PyRef<'_, CancelToken>>,
+    ) -> PyResult<PatternMatch> {
+        wait(py, cancel.as_deref(), |cancel| {
+            let timeout = convert::timeout(timeout)?;
+            let lines = convert::count("lines", lines)?;
+            self.inner
+                .watch_cancellable(&pattern, timeout, lines, cancel)
+        })
+        .map(PatternMatch::from)
+    }
+
+    /// Awaitable `wait_for` (in a worker thread).
+    #[pyo3(signature = (pattern, timeout=None, lines=None))]
+    fn wait_for_async<'py>(
+        slf: &Bound<'py, Self>,
+        pattern: String,
+        timeout: Option<f64>,
+        lines: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        in_thread(slf.as_any(), "wait_for", (pattern, timeout, lines))
+    }
+
+    /// The pane's label, if any.
+    fn label(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        detached(py, || self.inner.label())
+    }
+
+    /// Set or replace the pane's label (unique within its session).
+    fn set_label(&self, py: Python<'_>, label: String) -> PyResult<()> {
+        detached(py, || self.inner.set_label(&label))
+    }
+
+    /// Set metadata `key` (`[A-Za-z0-9_-]{1,64}`) to `value`; it lives in tmux and dies with
+    /// the pane.
+    fn metadata_set(&self, py: Python<'_>, key: String, value: String) -> PyResult<()> {
+        detached(py, || self.inner.metadata_set(&key, &value))
+    }
+
+    /// The value of metadata `key` (`ctmux.NotFoundError` if unset).
+    fn metadata_get(&self, py: Python<'_>, key: String) -> PyResult<String> {
+        detached(py, || self.inner.metadata_get(&key))
+    }
+
+    /// All metadata of the pane.
+    fn metadata_list(&self, py: Python<'_>) -> PyResult<BTreeMap<String, String>> {
+        detached(py, || self.inner.metadata_list())
+    }
+
+    /// Remove metadata `key` (`ctmux.NotFoundError` if unset).
+    fn metadata_delete(&self, py: Python<'_>, key: String) -> PyResult<()> {
+        detached(py, || self.inner.metadata_delete(&key))
+    }
+
+    /// Send tmux key names (`"C-c"`, `"Enter"`, `"Up"`, or text), as `send-keys` does.
+    #[pyo3(signature = (*keys))]
+    fn send_keys(&self, py: Python<'_>, keys: Vec<String>) -> PyResult<()> {
+        detached(py, || self.inner.send_keys(&keys))
+    }
+
+    /// Type `text` literally, without pressing Enter.
+    fn send_text(&self, py: Python<'_>, text: String) -> PyResult<()> {
+        detached(py, || self.inner.send_text(&text))
+    }
+
+    /// Send `signal` (`"SIGINT"`, `"TERM"`, `signal.SIGINT`, `9`) to the pane's foreground
+    /// job, never to its shell. Returns the process groups signalled.
+    fn signal(&self, py: Python<'_>, signal: SignalArg) -> PyResult<Vec<i32>> {
+        let text = signal.into_text();
+        detached(py, || self.inner.signal(&text))
+    }
+
+    /// Kill the pane (its session too if it was the last pane).
+    fn kill(&self, py: Python<'_>) -> PyResult<()> {
+        detached(py, || self.inner.kill())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Pane(id={}, session={})",
+            repr_str(py, &self.inner.id().to_string())?,
+            repr_str(py, self.inner.session().name().as_str())?
+        ))
+    }
+}
+
+/// A command started with `Pane.exec`; `wait()` collects its result.
+#[pyclass(module = "ctmux", frozen)]
+pub(crate) struct ExecHandle {
+    inner: ctmux_core::ExecHandle,
+}
+
+#[pymethods]
+impl ExecHandle {
+    /// The exec's id.
+    #[getter]
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+
+    /// The pane it runs in.
+    #[getter]
+    fn pane(&self) -> Pane {
+        Pane {
+            inner: self.inner.pane().clone(),
+        }
+    }
+
+    /// Wait until the command finishes, at most `timeout` seconds (default: no limit).
+    #[pyo3(signature = (timeout=None, *, cancel=None))]
+    fn wait(
+        &self,
+        py: Python<'_>,
+        timeout: Option<f64>,
+        cancel: Option<PyRef<'_, CancelToken>>,
+    ) -> PyResult<ExecResult> {
+        wait(py, cancel.as_deref(), |cancel| {
+            let timeout = convert::timeout(timeout)?;
+            self.inner.wait_cancellable(timeout, cancel)
+        })
+        .map(ExecResult::from)
+    }
+
+    /// Awaitable `wait` (in a worker thread).
+    #[pyo3(signature = (timeout=None))]
+    fn wait_async<'py>(
+        slf: &Bound<'py, Self>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        in_thread(slf.as_any(), "wait", (timeout,))
+    }
+
+    /// What the command has printed so far (`None` if the pane cannot be read).
+    fn partial_output(&self, py: Python<'_>) -> Option<String> {
+        py.detach(|| self.inner.partial_output())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "ExecHandle(id={}, pane={})",
+            repr_str(py, self.inner.id())?,
+            repr_str(py, &self.inner.pane().id().to_string())?
+        ))
+    }
+}
