@@ -10,7 +10,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -23,10 +23,20 @@ DELAY = 0.3
 WAITS: dict[str, Callable[[ctmux.Pane], object]] = {
     "run": lambda p: p.run("sleep 100"),
     "run_or_interrupt": lambda p: p.run_or_interrupt("sleep 100", 100.0),
-    "wait_for": lambda p: p.wait_for(r"^never printed$"),
+    "wait_for": lambda p: p.wait_for(r"^never printed$", timeout=60.0),
     "exec_handle_wait": lambda p: p.exec("sleep 100").wait(),
     "pane_wait": lambda p: (p.exec("sleep 100"), p.wait()),
 }
+
+
+@pytest.fixture(autouse=True)
+def sigint_raises_keyboard_interrupt() -> Iterator[None]:
+    """Python leaves SIGINT ignored when it starts with SIGINT ignored (a background job of a
+    non-interactive shell, as some CI runners start the suite): install the default handler
+    for these tests, and put back what was there."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.mark.parametrize("name", list(WAITS))
@@ -54,7 +64,7 @@ def test_raise_signal_from_a_thread(pane: ctmux.Pane) -> None:
     start = time.monotonic()
     timer.start()
     with pytest.raises(KeyboardInterrupt):
-        pane.wait_for(r"^never printed$")
+        pane.wait_for(r"^never printed$", timeout=60.0)
     assert time.monotonic() - start < DELAY + 1.0
 
 
