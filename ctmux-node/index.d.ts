@@ -23,6 +23,52 @@ export declare class Client {
   sessionKill(name: string): Promise<void>
   /** Reconcile the state dir with the live server (drop files of panes that are gone). */
   stateSync(): Promise<SyncReport>
+  /** Create an empty group with metadata `meta`. */
+  groupCreate(name: string, meta?: Record<string, string> | undefined | null): Promise<GroupInfo>
+  /** Add `session` to `group`; with `command` (and `cwd`) `groupUp` can start it. */
+  groupAdd(group: string, session: string, options?: GroupAddOptions | undefined | null): Promise<void>
+  /** Remove `session` from `group` (the session itself is left alone). */
+  groupRemove(group: string, session: string): Promise<void>
+  /** Every group, or only the group `name` (rejects with `NotFound` if unknown). */
+  groupList(name?: string | undefined | null): Promise<Array<GroupInfo>>
+  /** Delete the group's definition (its sessions are left alone). */
+  groupDelete(name: string): Promise<void>
+  /** Run `cmd` in a pane of every member; per-member failures are results. */
+  groupExec(group: string, cmd: string, options?: GroupExecOptions | undefined | null): Promise<Array<MemberExec>>
+  /** Kill every live member session of `group`. */
+  groupKill(group: string): Promise<Array<MemberKill>>
+  /**
+   * Start the group's missing members in dependency order and wait until each is healthy
+   * (`timeout` seconds in all, default 60).
+   */
+  groupUp(group: string, timeout?: number | undefined | null): Promise<GroupUp>
+  /** Record that session `a` needs session `b` (a cycle rejects with `InvalidInput`). */
+  sessionDepends(a: string, b: string): Promise<void>
+  /** Remove the dependency of `a` on `b`. */
+  sessionDependsRemove(a: string, b: string): Promise<void>
+  /** Session names in start order (dependencies first), of `group` or of every group. */
+  startOrder(group?: string | undefined | null): Promise<Array<string>>
+  /** The session's health: `health` (state) and `reasons`. */
+  sessionHealth(name: string): Promise<HealthReport>
+  /**
+   * Wait until the session is healthy (rejects with `Timeout` after `timeout` seconds;
+   * none waits for ever).
+   */
+  sessionWaitHealthy(name: string, timeout?: number | undefined | null): Promise<HealthReport>
+  /** Every session with its panes and groups, plus group members that are missing. */
+  sessionsListAll(): Promise<Overview>
+  /** Pane totals over the whole server. */
+  panesCountGlobal(): Promise<PaneTotals>
+  /** Sessions whose panes show a line matching `regex` (`lines` of scrollback too). */
+  sessionsFindPattern(regex: string, lines?: number | undefined | null): Promise<Array<SessionMatches>>
+  /** Save the session `name` (default: a new file in the state dir's snapshot directory). */
+  sessionSave(name: string, options?: SessionSaveOptions | undefined | null): Promise<SaveReport>
+  /** Restore the session saved in `file`. */
+  sessionRestore(file: string, options?: SessionRestoreOptions | undefined | null): Promise<RestoreReport>
+  /** Snapshots in the default directory, newest first: of session `name`, or of all. */
+  sessionSnapshots(name?: string | undefined | null): Promise<Array<SnapshotEntry>>
+  /** Delete a snapshot file. */
+  sessionSnapshotDelete(file: string): Promise<void>
 }
 
 /** A command started with `pane.exec`; `wait()` collects its result. */
@@ -122,6 +168,11 @@ export declare class Pane {
    * shell. Resolves with the process groups signalled.
    */
   signal(signal: string | number): Promise<Array<number>>
+  /**
+   * CPU and memory of the pane's process tree (`processes` adds the per-process
+   * breakdown); a cold reading samples for `intervalMs` (default 250, 10..=60000).
+   */
+  metrics(intervalMs?: number | undefined | null, processes?: boolean | undefined | null): Promise<PaneMetrics>
   /** Kill the pane (its session too if it was the last pane). */
   kill(): Promise<void>
 }
@@ -152,6 +203,11 @@ export declare class Session {
   paneFind(label: string): Promise<Pane>
   /** Number of panes over all windows. */
   paneCount(): Promise<number>
+  /**
+   * CPU and memory of every pane's process tree and their sum; a cold reading samples
+   * for `intervalMs` (default 250, 10..=60000).
+   */
+  metrics(intervalMs?: number | undefined | null): Promise<SessionMetrics>
   /** Kill the session. */
   kill(): Promise<void>
 }
@@ -181,6 +237,124 @@ export interface ExecResult {
   execId: string
   /** Whether the start of the output had scrolled out of the pane's history. */
   truncated: boolean
+}
+
+/** Options of `client.groupAdd(group, session, options)`. */
+export interface GroupAddOptions {
+  /** Command that `groupUp` types into the member's pane 0 to start it. */
+  command?: string
+  /** Working directory of the session `groupUp` creates (needs `command`). */
+  cwd?: string
+}
+
+/** Options of `client.groupExec(group, cmd, options)`. */
+export interface GroupExecOptions {
+  /** The pane in each member: index, `%id` or label (default `0`). */
+  pane?: string | number
+  /** Wait for each command to finish. */
+  wait?: boolean
+  /** Seconds to wait (with `wait`). */
+  timeout?: number
+}
+
+/** A group as listed. */
+export interface GroupInfo {
+  /** Group name. */
+  name: string
+  /** When it was created (RFC 3339 UTC), if known. */
+  createdAt?: string
+  /** Its metadata. */
+  metadata: Record<string, string>
+  /** Its members, in the order they were added. */
+  members: Array<MemberInfo>
+}
+
+/** What `groupUp` did. */
+export interface GroupUp {
+  /** The group. */
+  group: string
+  /** The start order used. */
+  order: Array<string>
+  /** What was done, in order. */
+  steps: Array<UpStep>
+  /** The first failure (`groupUp` rejects on one, so always `null` on success). */
+  failure?: UpFailure
+}
+
+/** A session's health. */
+export interface HealthReport {
+  /** The session's name. */
+  session: string
+  /** `"healthy"`, `"degraded"` or `"unhealthy"`. */
+  health: string
+  /** Everything found, in the order checked. */
+  reasons: Array<Reason>
+  /** Number of panes of the session. */
+  paneCount: number
+  /** Number of panes not dead. */
+  livePaneCount: number
+  /** The readiness check's result, if one ran. */
+  ready?: boolean
+}
+
+/** What `groupExec` did in one member. */
+export interface MemberExec {
+  /** Session name. */
+  session: string
+  /** `"ok"`, `"missing"` or `"error"`. */
+  status: string
+  /** The pane it ran in. */
+  paneId?: string
+  /** The exec's id. */
+  execId?: string
+  /** Exit code, when waited for. */
+  exitCode?: number
+  /** Output, when waited for. */
+  output?: string
+  /** Error kind (`Busy`, `NotFound`, `Timeout`, ...), when it failed. */
+  kind?: string
+  /** Error message, when it failed. */
+  error?: string
+}
+
+/** A group member as listed. */
+export interface MemberInfo {
+  /** Session name. */
+  name: string
+  /** `"live"` or `"missing"`. */
+  status: string
+  /** tmux session id when live. */
+  sessionId?: string
+  /** Pane count when live. */
+  panes?: number
+  /** How `groupUp` starts it, if it can. */
+  start?: StartSpec
+  /** The sessions it needs (direct dependencies). */
+  dependsOn: Array<string>
+}
+
+/** What `groupKill` did to one member. */
+export interface MemberKill {
+  /** Session name. */
+  session: string
+  /** `"killed"` or `"missing"`. */
+  status: string
+}
+
+/** A group member that does not exist. */
+export interface MissingMember {
+  /** Session name. */
+  name: string
+  /** The groups naming it. */
+  groups: Array<string>
+}
+
+/** Every live session, and group members that are missing. */
+export interface Overview {
+  /** Every live session. */
+  sessions: Array<SessionOverview>
+  /** Group members that do not exist. */
+  missing: Array<MissingMember>
 }
 
 /** A pane as tmux lists it, plus whether a foreground job runs in it. */
@@ -217,6 +391,48 @@ export interface PaneInfo {
   running: boolean
 }
 
+/** A pane with lines matching a pattern. */
+export interface PaneMatches {
+  /** tmux pane id. */
+  paneId: string
+  /** Index within its window. */
+  index: number
+  /** Its window's index. */
+  windowIndex: number
+  /** Its label, if any. */
+  label?: string
+  /** How many lines matched. */
+  matchCount: number
+  /** The matching lines, oldest first. */
+  lines: Array<string>
+}
+
+/** CPU, memory and I/O of a pane's process tree. */
+export interface PaneMetrics {
+  /** The pane's id (empty in a session's total). */
+  paneId: string
+  /** CPU use of the tree over the interval, percent of one core. */
+  cpuPercent: number
+  /** Resident memory of the tree, MiB. */
+  memoryMb: number
+  /** Resident memory as a percent of the machine's RAM. */
+  memoryPercent: number
+  /** KiB read from storage. */
+  ioReadKb: number
+  /** KiB written to storage. */
+  ioWriteKb: number
+  /** Seconds since the pane's shell started. */
+  uptimeSeconds: number
+  /** Threads over the tree. */
+  threadCount: number
+  /** Processes in the tree, the shell included. */
+  processCount: number
+  /** Milliseconds between the two samples the CPU figure comes from. */
+  sampleIntervalMs: number
+  /** Per-process breakdown, when asked for. */
+  processes?: Array<ProcessMetrics>
+}
+
 /** A pane's status: its listing, its foreground job and the last exec ctmux started. */
 export interface PaneStatus {
   /** The pane as listed. */
@@ -233,12 +449,133 @@ export interface PaneStatus {
   exitCode?: number
 }
 
+/** Pane and session counts over the whole server. */
+export interface PaneTotals {
+  /** Panes over all sessions and windows. */
+  paneCount: number
+  /** Sessions. */
+  sessionCount: number
+}
+
 /** A line that matched a pattern. */
 export interface PatternMatch {
   /** The whole matching line. */
   line: string
   /** The matched text within it. */
   matchedText: string
+}
+
+/** A command a restore runs (or would run). */
+export interface PlannedCommand {
+  /** Window index. */
+  window: number
+  /** Pane index in the snapshot. */
+  pane: number
+  /** The pane's label. */
+  label?: string
+  /** The shell command line. */
+  command: string
+}
+
+/** One process of a pane's tree. */
+export interface ProcessMetrics {
+  /** Process id. */
+  pid: number
+  /** Parent process id. */
+  ppid: number
+  /** Short name. */
+  name: string
+  /** Full command line. */
+  cmdline: string
+  /** CPU use over the interval, percent of one core. */
+  cpuPercent: number
+  /** Resident memory, MiB. */
+  memoryMb: number
+  /** Threads. */
+  threadCount: number
+}
+
+/** Why a session is not healthy. */
+export interface Reason {
+  /**
+   * The rule: `"missing"`, `"no_live_pane"`, `"not_ready"`, `"dead_pane"`,
+   * `"exec_failed"` or `"error_pattern"`.
+   */
+  kind: string
+  /** The pane concerned, if any. */
+  paneId?: string
+  /** What was seen, for people. */
+  message: string
+  /** The line that matched an error pattern. */
+  line?: string
+}
+
+/** A pane a restore created (or would create). */
+export interface RestoredPane {
+  /** Pane index in the snapshot. */
+  index: number
+  /** The new pane's tmux id (`null` in a dry run). */
+  paneId?: string
+  /** Its label. */
+  label?: string
+  /** The working directory it starts in. */
+  cwd?: string
+  /** The command started in it, if any. */
+  command?: string
+  /** Whether saved contents are shown in it. */
+  contents: boolean
+}
+
+/** A window a restore created (or would create). */
+export interface RestoredWindow {
+  /** Window index. */
+  index: number
+  /** Window name. */
+  name: string
+  /** Layout applied. */
+  layout?: string
+  /** Its panes. */
+  panes: Array<RestoredPane>
+}
+
+/** What `sessionRestore` did (or would do, with `dryRun`). */
+export interface RestoreReport {
+  /** The session's name. */
+  session: string
+  /** The new session's tmux id (`null` in a dry run). */
+  sessionId?: string
+  /** The file read. */
+  file?: string
+  /** `"ctmux"`, `"tmuxp"` or `"seed"`. */
+  source: string
+  /** Whether this was a dry run. */
+  dryRun: boolean
+  /** Whether an existing session of that name was replaced (or would be). */
+  replaced: boolean
+  /** Windows and panes created. */
+  windows: Array<RestoredWindow>
+  /** Every command run (or that would run), in order. */
+  commands: Array<PlannedCommand>
+  /** Things adjusted on the way. */
+  warnings: Array<string>
+}
+
+/** What `sessionSave` wrote. */
+export interface SaveReport {
+  /** The file written. */
+  file: string
+  /** The session saved. */
+  session: string
+  /** `"ctmux"` or `"tmuxp"`. */
+  format: string
+  /** Number of windows. */
+  windows: number
+  /** Number of panes. */
+  panes: number
+  /** File size in bytes. */
+  bytes: number
+  /** Whether pane contents were saved. */
+  withContents: boolean
 }
 
 /** Options of `client.sessionCreate(name, options)`. */
@@ -269,6 +606,106 @@ export interface SessionInfo {
   activity: number
 }
 
+/** A session with panes matching a pattern. */
+export interface SessionMatches {
+  /** Session name. */
+  name: string
+  /** Its panes with matches. */
+  panes: Array<PaneMatches>
+}
+
+/** Metrics of every pane of a session and their sum. */
+export interface SessionMetrics {
+  /** Sum over the panes (`paneId` is empty). */
+  total: PaneMetrics
+  /** One row per pane. */
+  panes: Array<PaneMetrics>
+}
+
+/** One session of `sessionsListAll`. */
+export interface SessionOverview {
+  /** tmux session id. */
+  id: string
+  /** Session name. */
+  name: string
+  /** Number of windows. */
+  windows: number
+  /** Attached clients. */
+  attached: number
+  /** Creation time, Unix seconds. */
+  created: number
+  /** Last activity, Unix seconds. */
+  activity: number
+  /** Every pane (all windows). */
+  panes: Array<PaneInfo>
+  /** Groups it belongs to. */
+  groups: Array<string>
+  /** Sessions it needs. */
+  dependsOn: Array<string>
+  /** Its health. */
+  health: string
+  /** Why it is not healthy. */
+  reasons: Array<Reason>
+}
+
+/** Options of `client.sessionRestore(file, options)`. */
+export interface SessionRestoreOptions {
+  /** Restore under this name instead of the saved one. */
+  name?: string
+  /** Check everything and report what would be done; change nothing. */
+  dryRun?: boolean
+  /** Rebuild the session but start no commands. */
+  noExec?: boolean
+  /** Replace an existing session of that name. */
+  replace?: boolean
+}
+
+/** Options of `client.sessionSave(name, options)`. */
+export interface SessionSaveOptions {
+  /** Write here (default: a new file in the state dir's snapshot directory, then pruned). */
+  file?: string
+  /** `"ctmux"` (default) or `"tmuxp"`. */
+  format?: string
+  /** Also save each pane's text. */
+  withContents?: boolean
+  /** Lines of scrollback saved with contents. */
+  contentsLines?: number
+  /** Leave out environment names matching this regex. */
+  excludeEnv?: string
+  /** Save no environment at all. */
+  noEnv?: boolean
+}
+
+/** A saved snapshot. */
+export interface SnapshotEntry {
+  /** The file. */
+  file: string
+  /** The session it was saved from. */
+  session: string
+  /** When it was saved (RFC 3339 UTC). */
+  savedAt: string
+  /** When it was saved, Unix milliseconds. */
+  savedAtMs: number
+  /** File size in bytes. */
+  bytes: number
+  /** Number of windows. */
+  windows: number
+  /** Number of panes. */
+  panes: number
+  /** Why the file cannot be restored, if it cannot. */
+  error?: string
+}
+
+/** How `groupUp` starts a member. */
+export interface StartSpec {
+  /** Shell command line typed into the pane's shell. */
+  command: string
+  /** Working directory of a session ctmux creates. */
+  cwd?: string
+  /** The pane to run it in (default `0`). */
+  pane?: string
+}
+
 /** What `client.stateSync()` changed. */
 export interface SyncReport {
   /** Files removed because what they belonged to is gone (paths). */
@@ -279,6 +716,30 @@ export interface SyncReport {
   sessionCount: number
   /** Live panes seen. */
   paneCount: number
+}
+
+/** The member `groupUp` failed on. */
+export interface UpFailure {
+  /** The session that failed. */
+  session: string
+  /** The error kind. */
+  kind: string
+  /** What went wrong. */
+  reason: string
+}
+
+/** One step of `groupUp`. */
+export interface UpStep {
+  /** Session name. */
+  session: string
+  /** `"created"`, `"started"`, `"already_running"`, `"existing"` or `"external"`. */
+  action: string
+  /** The pane the command was typed into. */
+  paneId?: string
+  /** The exec's id. */
+  execId?: string
+  /** Its health once waited for. */
+  health?: string
 }
 
 /** The version of ctmux-core this addon was built from. */

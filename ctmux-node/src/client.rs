@@ -2,11 +2,15 @@
 
 use crate::convert;
 use crate::errors::IntoNapiResult;
-use crate::records::{SessionInfo, SyncReport};
+use crate::records::{
+    from_core, GroupInfo, GroupUp, HealthReport, MemberExec, MemberKill, Overview, PaneTotals,
+    RestoreReport, SaveReport, SessionInfo, SessionMatches, SnapshotEntry, SyncReport,
+};
 use crate::session::Session;
 use crate::Blocking;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -188,5 +192,300 @@ impl Client {
     pub fn state_sync(&self) -> AsyncTask<Blocking<SyncReport>> {
         let client = self.inner.clone();
         Blocking::task(move || client.state_sync().map(SyncReport::from))
+    }
+}
+
+/// Options of `client.groupAdd(group, session, options)`.
+#[napi(object)]
+pub struct GroupAddOptions {
+    /// Command that `groupUp` types into the member's pane 0 to start it.
+    pub command: Option<String>,
+    /// Working directory of the session `groupUp` creates (needs `command`).
+    pub cwd: Option<String>,
+}
+
+/// Options of `client.groupExec(group, cmd, options)`.
+#[napi(object)]
+pub struct GroupExecOptions {
+    /// The pane in each member: index, `%id` or label (default `0`).
+    pub pane: Option<Either<String, f64>>,
+    /// Wait for each command to finish.
+    pub wait: Option<bool>,
+    /// Seconds to wait (with `wait`).
+    pub timeout: Option<f64>,
+}
+
+/// Options of `client.sessionSave(name, options)`.
+#[napi(object)]
+pub struct SessionSaveOptions {
+    /// Write here (default: a new file in the state dir's snapshot directory, then pruned).
+    pub file: Option<String>,
+    /// `"ctmux"` (default) or `"tmuxp"`.
+    pub format: Option<String>,
+    /// Also save each pane's text.
+    pub with_contents: Option<bool>,
+    /// Lines of scrollback saved with contents.
+    pub contents_lines: Option<f64>,
+    /// Leave out environment names matching this regex.
+    pub exclude_env: Option<String>,
+    /// Save no environment at all.
+    pub no_env: Option<bool>,
+}
+
+/// Options of `client.sessionRestore(file, options)`.
+#[napi(object)]
+pub struct SessionRestoreOptions {
+    /// Restore under this name instead of the saved one.
+    pub name: Option<String>,
+    /// Check everything and report what would be done; change nothing.
+    pub dry_run: Option<bool>,
+    /// Rebuild the session but start no commands.
+    pub no_exec: Option<bool>,
+    /// Replace an existing session of that name.
+    pub replace: Option<bool>,
+}
+
+/// Groups, dependencies, health, queries and snapshots.
+#[napi]
+impl Client {
+    /// Create an empty group with metadata `meta`.
+    #[napi(ts_return_type = "Promise<GroupInfo>")]
+    pub fn group_create(
+        &self,
+        name: String,
+        meta: Option<HashMap<String, String>>,
+    ) -> AsyncTask<Blocking<GroupInfo>> {
+        let client = self.inner.clone();
+        Blocking::task(move || {
+            let meta: BTreeMap<String, String> = meta.unwrap_or_default().into_iter().collect();
+            from_core(client.group_create(&name, &meta)?)
+        })
+    }
+
+    /// Add `session` to `group`; with `command` (and `cwd`) `groupUp` can start it.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn group_add(
+        &self,
+        group: String,
+        session: String,
+        options: Option<GroupAddOptions>,
+    ) -> AsyncTask<Blocking<()>> {
+        let client = self.inner.clone();
+        Blocking::task(move || {
+            let (command, cwd) = options.map_or((None, None), |o| (o.command, o.cwd));
+            let spec = convert::start_spec(command, cwd)?;
+            client.group_add(&group, &session, spec.as_ref())
+        })
+    }
+
+    /// Remove `session` from `group` (the session itself is left alone).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn group_remove(&self, group: String, session: String) -> AsyncTask<Blocking<()>> {
+        let client = self.inner.clone();
+        Blocking::task(move || client.group_remove(&group, &session))
+    }
+
+    /// Every group, or only the group `name` (rejects with `NotFound` if unknown).
+    #[napi(ts_return_type = "Promise<Array<GroupInfo>>")]
+    pub fn group_list(&self, name: Option<String>) -> AsyncTask<Blocking<Vec<GroupInfo>>> {
+        let client = self.inner.clone();
+        Blocking::task(move || match name {
+            Some(name) => from_core(vec![client.group(&name)?]),
+            None => from_core(client.group_list()?),
+        })
+    }
+
+    /// Delete the group's definition (its sessions are left alone).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn group_delete(&self, name: String) -> AsyncTask<Blocking<()>> {
+        let client = self.inner.clone();
+        Blocking::task(move || client.group_delete(&name))
+    }
+
+    /// Run `cmd` in a pane of every member; per-member failures are results.
+    #[napi(ts_return_type = "Promise<Array<MemberExec>>")]
+    pub fn group_exec(
+        &self,
+        group: String,
+        cmd: String,
+        options: Option<GroupExecOptions>,
+    ) -> AsyncTask<Blocking<Vec<MemberExec>>> {
+        let client = self.inner.clone();
+        Blocking::task(move || {
+            let (pane, wait, timeout) =
+                options.map_or((None, None, None), |o| (o.pane, o.wait, o.timeout));
+            let pane = pane.map(convert::text);
+            let timeout = convert::timeout(timeout)?;
+            from_core(client.group_exec(
+                &group,
+                &cmd,
+                pane.as_deref(),
+                wait.unwrap_or(false),
+                timeout,
+            )?)
+        })
+    }
+
+    /// Kill every live member session of `group`.
+    #[napi(ts_return_type = "Promise<Array<MemberKill>>")]
+    pub fn group_kill(&self, group: String) -> AsyncTask<Blocking<Vec<MemberKill>>> {
+        let client = self.inner.clone();
+        Blocking::task(move || from_core(client.group_kill(&group)?))
+    }
+
+    /// Start the group's missing members in dependency order and wait until each is healthy
+    /// (`timeout` seconds in all, default 60).
+    #[napi(ts_return_type = "Promise<GroupUp>")]
+    pub fn group_up(&self, group: String, timeout: Option<f64>) -> AsyncTask<Blocking<GroupUp>> {
+        let client = self.inner.clone();
+        Blocking::task(move || {
+            let timeout = convert::timeout(timeout)?.unwrap_or(convert::GROUP_UP_TIMEOUT);
+            from_core(client.group_up(&group, timeout)?)
+        })
+    }
+
+    /// Record that session `a` needs session `b` (a cycle rejects with `InvalidInput`).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn session_depends(&self, a: String, b: String) -> AsyncTask<Blocking<()>> {
+        let client = self.inner.clone();
+        Blocking::task(move || client.session_depends(&a, &b))
+    }
+
+    /// Remove the dependency of `a` on `b`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn session_depends_remove(&self, a: String, b: String) -> AsyncTask<Blocking<()>> {
+        let client = self.inner.clone();
+        Blocking::task(move || client.session_undepend(&a, &b))
+    }
+
+    /// Session names in start order (dependencies first), of `group` or of every group.
+    #[napi(ts_return_type = "Promise<Array<string>>")]
+    pub fn start_order(&self, group: Option<String>) -> AsyncTask<Blocking<Vec<String>>> {
+        let client = self.inner.clone();
+        Blocking::task(move || client.start_order(group.as_deref()))
+    }
+
+    /// The session's health: `health` (state) and `reasons`.
+    #[napi(ts_return_type = "Promise<HealthReport>")]
+    pub fn session_health(&self, name: String) -> AsyncTask<Blocking<HealthReport>> {
+        let client = self.inner.clone();
+        Blocking::task(move || from_core(client.session_health(&name)?))
+    }
+
+    /// Wait until the session is healthy (rejects with `Timeout` after `timeout` seconds;
+    /// none waits for ever).
+    #[napi(ts_return_type = "Promise<HealthReport>")]
+    pub fn session_wait_healthy(
+        &self,
+        name: String,
+        timeout: Option<f64>,
+    ) -> AsyncTask<Blocking<HealthReport>> {
+        let client = self.inner.clone();
+        Blocking::task(move || {
+            let timeout = convert::timeout(timeout)?;
+            from_core(client.session_wait_healthy(&name, timeout)?)
+        })
+    }
+
+    /// Every session with its panes and groups, plus group members that are missing.
+    #[napi(ts_return_type = "Promise<Overview>")]
+    pub fn sessions_list_all(&self) -> AsyncTask<Blocking<Overview>> {
+        let client = self.inner.clone();
+        Blocking::task(move || from_core(client.sessions_list_all()?))
+    }
+
+    /// Pane totals over the whole server.
+    #[napi(ts_return_type = "Promise<PaneTotals>")]
+    pub fn panes_count_global(&self) -> AsyncTask<Blocking<PaneTotals>> {
+        let client = self.inner.clone();
+        Blocking::task(move || from_core(client.panes_count_global()?))
+    }
+
+    /// Sessions whose panes show a line matching `regex` (`lines` of scrollback too).
+    #[napi(ts_return_type = "Promise<Array<SessionMatches>>")]
+    pub fn sessions_find_pattern(
+        &self,
+        regex: String,
+        lines: Option<f64>,
+    ) -> AsyncTask<Blocking<Vec<SessionMatches>>> {
+        let client = self.inner.clone();
+        Blocking::task(move || {
+            let lines = convert::whole("lines", lines, u32::MAX)?;
+            from_core(client.sessions_find_pattern(&regex, lines)?)
+        })
+    }
+
+    /// Save the session `name` (default: a new file in the state dir's snapshot directory).
+    #[napi(ts_return_type = "Promise<SaveReport>")]
+    pub fn session_save(
+        &self,
+        name: String,
+        options: Option<SessionSaveOptions>,
+    ) -> AsyncTask<Blocking<SaveReport>> {
+        let client = self.inner.clone();
+        Blocking::task(move || {
+            let o = options.unwrap_or(SessionSaveOptions {
+                file: None,
+                format: None,
+                with_contents: None,
+                contents_lines: None,
+                exclude_env: None,
+                no_env: None,
+            });
+            let mut capture = ctmux_core::snapshot::CaptureOptions {
+                with_contents: o.with_contents.unwrap_or(false),
+                exclude_env: o.exclude_env,
+                no_env: o.no_env.unwrap_or(false),
+                ..Default::default()
+            };
+            if let Some(lines) = convert::whole("contentsLines", o.contents_lines, u32::MAX)? {
+                capture.contents_lines = lines;
+            }
+            let opts = ctmux_core::SaveOptions {
+                file: o.file.map(PathBuf::from),
+                format: convert::save_format(o.format.as_deref())?,
+                capture,
+            };
+            from_core(client.snapshot_save(&name, &opts)?)
+        })
+    }
+
+    /// Restore the session saved in `file`.
+    #[napi(ts_return_type = "Promise<RestoreReport>")]
+    pub fn session_restore(
+        &self,
+        file: String,
+        options: Option<SessionRestoreOptions>,
+    ) -> AsyncTask<Blocking<RestoreReport>> {
+        let client = self.inner.clone();
+        Blocking::task(move || {
+            let opts = match options {
+                Some(o) => ctmux_core::RestoreOptions {
+                    name: o.name,
+                    dry_run: o.dry_run.unwrap_or(false),
+                    no_exec: o.no_exec.unwrap_or(false),
+                    replace: o.replace.unwrap_or(false),
+                },
+                None => ctmux_core::RestoreOptions::default(),
+            };
+            from_core(client.snapshot_restore(&PathBuf::from(file), &opts)?)
+        })
+    }
+
+    /// Snapshots in the default directory, newest first: of session `name`, or of all.
+    #[napi(ts_return_type = "Promise<Array<SnapshotEntry>>")]
+    pub fn session_snapshots(
+        &self,
+        name: Option<String>,
+    ) -> AsyncTask<Blocking<Vec<SnapshotEntry>>> {
+        let client = self.inner.clone();
+        Blocking::task(move || from_core(client.snapshot_list(name.as_deref())?))
+    }
+
+    /// Delete a snapshot file.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn session_snapshot_delete(&self, file: String) -> AsyncTask<Blocking<()>> {
+        let client = self.inner.clone();
+        Blocking::task(move || client.snapshot_delete(&PathBuf::from(file)))
     }
 }

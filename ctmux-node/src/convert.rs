@@ -84,3 +84,43 @@ pub(crate) fn socket(
         (None, None) => Ok(ctmux_core::Socket::Default),
     }
 }
+
+/// `groupUp`'s time limit when none is given.
+pub(crate) const GROUP_UP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A sampling interval in milliseconds (default 250): a whole non-negative number, else
+/// InvalidInput (the core checks the range).
+pub(crate) fn interval_ms(ms: Option<f64>) -> ctmux_core::Result<Duration> {
+    let ms = whole("interval", ms, u32::MAX)?.unwrap_or(250);
+    Ok(Duration::from_millis(u64::from(ms)))
+}
+
+/// A snapshot file format by name: `ctmux` (default) or `tmuxp`.
+pub(crate) fn save_format(
+    name: Option<&str>,
+) -> ctmux_core::Result<ctmux_core::snapshot::SaveFormat> {
+    match name {
+        None | Some("ctmux") => Ok(ctmux_core::snapshot::SaveFormat::Ctmux),
+        Some("tmuxp") => Ok(ctmux_core::snapshot::SaveFormat::Tmuxp),
+        Some(other) => Err(invalid(
+            "format",
+            format!("{other:?} is not \"ctmux\" or \"tmuxp\""),
+        )),
+    }
+}
+
+/// A group member's start spec: `command` (and `cwd`), or none.
+pub(crate) fn start_spec(
+    command: Option<String>,
+    cwd: Option<String>,
+) -> ctmux_core::Result<Option<ctmux_core::StartSpec>> {
+    match (command, cwd) {
+        (Some(command), cwd) => Ok(Some(ctmux_core::StartSpec {
+            command,
+            cwd: cwd.map(PathBuf::from),
+            pane: None,
+        })),
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(invalid("cwd", "a cwd needs a command".into())),
+    }
+}

@@ -1,7 +1,7 @@
 //! `Pane` and `ExecHandle`: one pane, addressed by its tmux id, and a command started in it.
 
 use crate::convert;
-use crate::records::{ExecResult, PaneInfo, PaneStatus, PatternMatch};
+use crate::records::{from_core, ExecResult, PaneInfo, PaneMetrics, PaneStatus, PatternMatch};
 use crate::session::Session;
 use crate::Blocking;
 use napi::bindgen_prelude::*;
@@ -216,6 +216,22 @@ impl Pane {
         let pane = on(self);
         let signal = convert::text(signal);
         Blocking::task(move || pane.signal(&signal))
+    }
+
+    /// CPU and memory of the pane's process tree (`processes` adds the per-process
+    /// breakdown); a cold reading samples for `intervalMs` (default 250, 10..=60000).
+    #[napi(ts_return_type = "Promise<PaneMetrics>")]
+    pub fn metrics(
+        &self,
+        interval_ms: Option<f64>,
+        processes: Option<bool>,
+    ) -> AsyncTask<Blocking<PaneMetrics>> {
+        let pane = on(self);
+        Blocking::task(move || {
+            let sampler =
+                ctmux_core::metrics::MetricsSampler::new(convert::interval_ms(interval_ms)?);
+            from_core(sampler.pane(&pane, processes.unwrap_or(false))?)
+        })
     }
 
     /// Kill the pane (its session too if it was the last pane).

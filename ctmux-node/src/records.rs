@@ -5,6 +5,8 @@
 //! write its `From<core type>`.
 
 use napi_derive::napi;
+use serde::Deserialize;
+use std::collections::HashMap;
 
 /// A finished command: its real exit status and its own output.
 #[napi(object)]
@@ -86,6 +88,7 @@ impl From<ctmux_core::SessionInfo> for SessionInfo {
 
 /// A pane as tmux lists it, plus whether a foreground job runs in it.
 #[napi(object)]
+#[derive(Deserialize)]
 pub struct PaneInfo {
     /// tmux pane id (`%3`).
     pub pane_id: String,
@@ -193,4 +196,429 @@ impl From<ctmux_core::client::SyncReport> for SyncReport {
             pane_count: u32::try_from(r.pane_count).unwrap_or(u32::MAX),
         }
     }
+}
+
+// -- Records of the orchestration API (groups, health, queries, snapshots, metrics) ---------
+//
+// Copies of the core's serde records: [`from_core`] serializes the core value and reads it
+// back into these (same fields, snake_case in Rust, camelCase in JS). Enums are their serde
+// names (`"healthy"`, `"live"`, ...).
+
+/// A core record as its binding record, through serde (same field names).
+pub(crate) fn from_core<T: serde::Serialize, R: serde::de::DeserializeOwned>(
+    value: T,
+) -> ctmux_core::Result<R> {
+    serde_json::to_value(value)
+        .and_then(serde_json::from_value)
+        .map_err(|e| ctmux_core::Error::Corrupt {
+            what: "result".into(),
+            reason: e.to_string(),
+        })
+}
+
+/// How `groupUp` starts a member.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct StartSpec {
+    /// Shell command line typed into the pane's shell.
+    pub command: String,
+    /// Working directory of a session ctmux creates.
+    pub cwd: Option<String>,
+    /// The pane to run it in (default `0`).
+    pub pane: Option<String>,
+}
+
+/// A group member as listed.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct MemberInfo {
+    /// Session name.
+    pub name: String,
+    /// `"live"` or `"missing"`.
+    pub status: String,
+    /// tmux session id when live.
+    pub session_id: Option<String>,
+    /// Pane count when live.
+    pub panes: Option<u32>,
+    /// How `groupUp` starts it, if it can.
+    pub start: Option<StartSpec>,
+    /// The sessions it needs (direct dependencies).
+    pub depends_on: Vec<String>,
+}
+
+/// A group as listed.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct GroupInfo {
+    /// Group name.
+    pub name: String,
+    /// When it was created (RFC 3339 UTC), if known.
+    pub created_at: Option<String>,
+    /// Its metadata.
+    pub metadata: HashMap<String, String>,
+    /// Its members, in the order they were added.
+    pub members: Vec<MemberInfo>,
+}
+
+/// What `groupExec` did in one member.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct MemberExec {
+    /// Session name.
+    pub session: String,
+    /// `"ok"`, `"missing"` or `"error"`.
+    pub status: String,
+    /// The pane it ran in.
+    pub pane_id: Option<String>,
+    /// The exec's id.
+    pub exec_id: Option<String>,
+    /// Exit code, when waited for.
+    pub exit_code: Option<i32>,
+    /// Output, when waited for.
+    pub output: Option<String>,
+    /// Error kind (`Busy`, `NotFound`, `Timeout`, ...), when it failed.
+    pub kind: Option<String>,
+    /// Error message, when it failed.
+    pub error: Option<String>,
+}
+
+/// What `groupKill` did to one member.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct MemberKill {
+    /// Session name.
+    pub session: String,
+    /// `"killed"` or `"missing"`.
+    pub status: String,
+}
+
+/// One step of `groupUp`.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct UpStep {
+    /// Session name.
+    pub session: String,
+    /// `"created"`, `"started"`, `"already_running"`, `"existing"` or `"external"`.
+    pub action: String,
+    /// The pane the command was typed into.
+    pub pane_id: Option<String>,
+    /// The exec's id.
+    pub exec_id: Option<String>,
+    /// Its health once waited for.
+    pub health: Option<String>,
+}
+
+/// The member `groupUp` failed on.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct UpFailure {
+    /// The session that failed.
+    pub session: String,
+    /// The error kind.
+    pub kind: String,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// What `groupUp` did.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct GroupUp {
+    /// The group.
+    pub group: String,
+    /// The start order used.
+    pub order: Vec<String>,
+    /// What was done, in order.
+    pub steps: Vec<UpStep>,
+    /// The first failure (`groupUp` rejects on one, so always `null` on success).
+    pub failure: Option<UpFailure>,
+}
+
+/// Why a session is not healthy.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct Reason {
+    /// The rule: `"missing"`, `"no_live_pane"`, `"not_ready"`, `"dead_pane"`,
+    /// `"exec_failed"` or `"error_pattern"`.
+    pub kind: String,
+    /// The pane concerned, if any.
+    pub pane_id: Option<String>,
+    /// What was seen, for people.
+    pub message: String,
+    /// The line that matched an error pattern.
+    pub line: Option<String>,
+}
+
+/// A session's health.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct HealthReport {
+    /// The session's name.
+    pub session: String,
+    /// `"healthy"`, `"degraded"` or `"unhealthy"`.
+    pub health: String,
+    /// Everything found, in the order checked.
+    pub reasons: Vec<Reason>,
+    /// Number of panes of the session.
+    pub pane_count: u32,
+    /// Number of panes not dead.
+    pub live_pane_count: u32,
+    /// The readiness check's result, if one ran.
+    pub ready: Option<bool>,
+}
+
+/// One session of `sessionsListAll`.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct SessionOverview {
+    /// tmux session id.
+    pub id: String,
+    /// Session name.
+    pub name: String,
+    /// Number of windows.
+    pub windows: u32,
+    /// Attached clients.
+    pub attached: u32,
+    /// Creation time, Unix seconds.
+    pub created: f64,
+    /// Last activity, Unix seconds.
+    pub activity: f64,
+    /// Every pane (all windows).
+    pub panes: Vec<PaneInfo>,
+    /// Groups it belongs to.
+    pub groups: Vec<String>,
+    /// Sessions it needs.
+    pub depends_on: Vec<String>,
+    /// Its health.
+    pub health: String,
+    /// Why it is not healthy.
+    pub reasons: Vec<Reason>,
+}
+
+/// A group member that does not exist.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct MissingMember {
+    /// Session name.
+    pub name: String,
+    /// The groups naming it.
+    pub groups: Vec<String>,
+}
+
+/// Every live session, and group members that are missing.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct Overview {
+    /// Every live session.
+    pub sessions: Vec<SessionOverview>,
+    /// Group members that do not exist.
+    pub missing: Vec<MissingMember>,
+}
+
+/// Pane and session counts over the whole server.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct PaneTotals {
+    /// Panes over all sessions and windows.
+    pub pane_count: u32,
+    /// Sessions.
+    pub session_count: u32,
+}
+
+/// A pane with lines matching a pattern.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct PaneMatches {
+    /// tmux pane id.
+    pub pane_id: String,
+    /// Index within its window.
+    pub index: u32,
+    /// Its window's index.
+    pub window_index: u32,
+    /// Its label, if any.
+    pub label: Option<String>,
+    /// How many lines matched.
+    pub match_count: u32,
+    /// The matching lines, oldest first.
+    pub lines: Vec<String>,
+}
+
+/// A session with panes matching a pattern.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct SessionMatches {
+    /// Session name.
+    pub name: String,
+    /// Its panes with matches.
+    pub panes: Vec<PaneMatches>,
+}
+
+/// What `sessionSave` wrote.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct SaveReport {
+    /// The file written.
+    pub file: String,
+    /// The session saved.
+    pub session: String,
+    /// `"ctmux"` or `"tmuxp"`.
+    pub format: String,
+    /// Number of windows.
+    pub windows: u32,
+    /// Number of panes.
+    pub panes: u32,
+    /// File size in bytes.
+    pub bytes: f64,
+    /// Whether pane contents were saved.
+    pub with_contents: bool,
+}
+
+/// A saved snapshot.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct SnapshotEntry {
+    /// The file.
+    pub file: String,
+    /// The session it was saved from.
+    pub session: String,
+    /// When it was saved (RFC 3339 UTC).
+    pub saved_at: String,
+    /// When it was saved, Unix milliseconds.
+    pub saved_at_ms: f64,
+    /// File size in bytes.
+    pub bytes: f64,
+    /// Number of windows.
+    pub windows: u32,
+    /// Number of panes.
+    pub panes: u32,
+    /// Why the file cannot be restored, if it cannot.
+    pub error: Option<String>,
+}
+
+/// A pane a restore created (or would create).
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct RestoredPane {
+    /// Pane index in the snapshot.
+    pub index: u32,
+    /// The new pane's tmux id (`null` in a dry run).
+    pub pane_id: Option<String>,
+    /// Its label.
+    pub label: Option<String>,
+    /// The working directory it starts in.
+    pub cwd: Option<String>,
+    /// The command started in it, if any.
+    pub command: Option<String>,
+    /// Whether saved contents are shown in it.
+    pub contents: bool,
+}
+
+/// A window a restore created (or would create).
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct RestoredWindow {
+    /// Window index.
+    pub index: u32,
+    /// Window name.
+    pub name: String,
+    /// Layout applied.
+    pub layout: Option<String>,
+    /// Its panes.
+    pub panes: Vec<RestoredPane>,
+}
+
+/// A command a restore runs (or would run).
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct PlannedCommand {
+    /// Window index.
+    pub window: u32,
+    /// Pane index in the snapshot.
+    pub pane: u32,
+    /// The pane's label.
+    pub label: Option<String>,
+    /// The shell command line.
+    pub command: String,
+}
+
+/// What `sessionRestore` did (or would do, with `dryRun`).
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct RestoreReport {
+    /// The session's name.
+    pub session: String,
+    /// The new session's tmux id (`null` in a dry run).
+    pub session_id: Option<String>,
+    /// The file read.
+    pub file: Option<String>,
+    /// `"ctmux"`, `"tmuxp"` or `"seed"`.
+    pub source: String,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+    /// Whether an existing session of that name was replaced (or would be).
+    pub replaced: bool,
+    /// Windows and panes created.
+    pub windows: Vec<RestoredWindow>,
+    /// Every command run (or that would run), in order.
+    pub commands: Vec<PlannedCommand>,
+    /// Things adjusted on the way.
+    pub warnings: Vec<String>,
+}
+
+/// One process of a pane's tree.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct ProcessMetrics {
+    /// Process id.
+    pub pid: i32,
+    /// Parent process id.
+    pub ppid: i32,
+    /// Short name.
+    pub name: String,
+    /// Full command line.
+    pub cmdline: String,
+    /// CPU use over the interval, percent of one core.
+    pub cpu_percent: f64,
+    /// Resident memory, MiB.
+    pub memory_mb: f64,
+    /// Threads.
+    pub thread_count: f64,
+}
+
+/// CPU, memory and I/O of a pane's process tree.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct PaneMetrics {
+    /// The pane's id (empty in a session's total).
+    pub pane_id: String,
+    /// CPU use of the tree over the interval, percent of one core.
+    pub cpu_percent: f64,
+    /// Resident memory of the tree, MiB.
+    pub memory_mb: f64,
+    /// Resident memory as a percent of the machine's RAM.
+    pub memory_percent: f64,
+    /// KiB read from storage.
+    pub io_read_kb: f64,
+    /// KiB written to storage.
+    pub io_write_kb: f64,
+    /// Seconds since the pane's shell started.
+    pub uptime_seconds: f64,
+    /// Threads over the tree.
+    pub thread_count: f64,
+    /// Processes in the tree, the shell included.
+    pub process_count: f64,
+    /// Milliseconds between the two samples the CPU figure comes from.
+    pub sample_interval_ms: f64,
+    /// Per-process breakdown, when asked for.
+    pub processes: Option<Vec<ProcessMetrics>>,
+}
+
+/// Metrics of every pane of a session and their sum.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct SessionMetrics {
+    /// Sum over the panes (`paneId` is empty).
+    pub total: PaneMetrics,
+    /// One row per pane.
+    pub panes: Vec<PaneMetrics>,
 }

@@ -3,7 +3,7 @@
 use crate::client::Client;
 use crate::convert;
 use crate::pane::Pane;
-use crate::records::PaneInfo;
+use crate::records::{from_core, PaneInfo, SessionMetrics};
 use crate::Blocking;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -99,6 +99,18 @@ impl Session {
     pub fn pane_count(&self) -> AsyncTask<Blocking<u32>> {
         let session = self.inner.clone();
         Blocking::task(move || Ok(u32::try_from(session.pane_count()?).unwrap_or(u32::MAX)))
+    }
+
+    /// CPU and memory of every pane's process tree and their sum; a cold reading samples
+    /// for `intervalMs` (default 250, 10..=60000).
+    #[napi(ts_return_type = "Promise<SessionMetrics>")]
+    pub fn metrics(&self, interval_ms: Option<f64>) -> AsyncTask<Blocking<SessionMetrics>> {
+        let session = self.inner.clone();
+        Blocking::task(move || {
+            let sampler =
+                ctmux_core::metrics::MetricsSampler::new(convert::interval_ms(interval_ms)?);
+            from_core(sampler.session(&session)?)
+        })
     }
 
     /// Kill the session.

@@ -1,11 +1,12 @@
 //! `IsolatedServer` and `Client`: which tmux server, and the sessions on it.
 
-use crate::convert;
-use crate::records::{SessionInfo, SyncReport};
+use crate::convert::{self, PaneArg};
+use crate::records::{detached_dict, SessionInfo, SyncReport};
 use crate::session::Session;
 use crate::wait::detached;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -179,6 +180,224 @@ impl Client {
     /// Reconcile the state dir with the live server (drop files of panes that are gone).
     fn state_sync(&self, py: Python<'_>) -> PyResult<SyncReport> {
         detached(py, || self.inner.state_sync()).map(SyncReport::from)
+    }
+
+    // ---- groups ------------------------------------------------------------------------
+
+    /// Create an empty group with metadata `meta`; returns its `GroupInfo`.
+    #[pyo3(signature = (name, meta=None))]
+    fn group_create(
+        &self,
+        py: Python<'_>,
+        name: String,
+        meta: Option<BTreeMap<String, String>>,
+    ) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || {
+            self.inner.group_create(&name, &meta.unwrap_or_default())
+        })
+    }
+
+    /// Add `session` to `group`; with `command` (and `cwd`) `group_up` can start it.
+    #[pyo3(signature = (group, session, command=None, cwd=None))]
+    fn group_add(
+        &self,
+        py: Python<'_>,
+        group: String,
+        session: String,
+        command: Option<String>,
+        cwd: Option<PathBuf>,
+    ) -> PyResult<()> {
+        detached(py, || {
+            let spec = convert::start_spec(command, cwd)?;
+            self.inner.group_add(&group, &session, spec.as_ref())
+        })
+    }
+
+    /// Remove `session` from `group` (the session itself is left alone).
+    fn group_remove(&self, py: Python<'_>, group: String, session: String) -> PyResult<()> {
+        detached(py, || self.inner.group_remove(&group, &session))
+    }
+
+    /// Every group, or only the group `name` (NotFoundError if unknown).
+    #[pyo3(signature = (name=None))]
+    fn group_list(&self, py: Python<'_>, name: Option<String>) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || match &name {
+            Some(name) => self.inner.group(name).map(|g| vec![g]),
+            None => self.inner.group_list(),
+        })
+    }
+
+    /// Delete the group's definition (its sessions are left alone).
+    fn group_delete(&self, py: Python<'_>, name: String) -> PyResult<()> {
+        detached(py, || self.inner.group_delete(&name))
+    }
+
+    /// Run `cmd` in pane `pane` (default 0) of every member; `wait` waits for each to
+    /// finish (up to `timeout` seconds). Per-member failures are results.
+    #[pyo3(signature = (group, cmd, pane=None, wait=false, timeout=None))]
+    fn group_exec(
+        &self,
+        py: Python<'_>,
+        group: String,
+        cmd: String,
+        pane: Option<PaneArg>,
+        wait: bool,
+        timeout: Option<f64>,
+    ) -> PyResult<Py<PyAny>> {
+        let pane = pane.map(PaneArg::into_text);
+        detached_dict(py, || {
+            let timeout = convert::timeout(timeout)?;
+            self.inner
+                .group_exec(&group, &cmd, pane.as_deref(), wait, timeout)
+        })
+    }
+
+    /// Kill every live member session of `group`.
+    fn group_kill(&self, py: Python<'_>, group: String) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || self.inner.group_kill(&group))
+    }
+
+    /// Start the group's missing members in dependency order and wait until each is healthy
+    /// (`timeout` seconds in all, default 60).
+    #[pyo3(signature = (group, timeout=None))]
+    fn group_up(&self, py: Python<'_>, group: String, timeout: Option<f64>) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || {
+            let timeout = convert::timeout(timeout)?.unwrap_or(convert::GROUP_UP_TIMEOUT);
+            self.inner.group_up(&group, timeout)
+        })
+    }
+
+    // ---- dependencies --------------------------------------------------------------------
+
+    /// Record that session `a` needs session `b` (a cycle is InvalidInputError).
+    fn session_depends(&self, py: Python<'_>, a: String, b: String) -> PyResult<()> {
+        detached(py, || self.inner.session_depends(&a, &b))
+    }
+
+    /// Remove the dependency of `a` on `b`.
+    fn session_depends_remove(&self, py: Python<'_>, a: String, b: String) -> PyResult<()> {
+        detached(py, || self.inner.session_undepend(&a, &b))
+    }
+
+    /// Session names in start order (dependencies first), of `group` or of every group.
+    #[pyo3(signature = (group=None))]
+    fn start_order(&self, py: Python<'_>, group: Option<String>) -> PyResult<Vec<String>> {
+        detached(py, || self.inner.start_order(group.as_deref()))
+    }
+
+    // ---- health --------------------------------------------------------------------------
+
+    /// The session's health: `health` (state) and `reasons`.
+    fn session_health(&self, py: Python<'_>, name: String) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || self.inner.session_health(&name))
+    }
+
+    /// Wait until the session is healthy (TimeoutError after `timeout` seconds; `None`
+    /// waits for ever); returns the healthy report.
+    #[pyo3(signature = (name, timeout=None))]
+    fn session_wait_healthy(
+        &self,
+        py: Python<'_>,
+        name: String,
+        timeout: Option<f64>,
+    ) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || {
+            let timeout = convert::timeout(timeout)?;
+            self.inner.session_wait_healthy(&name, timeout)
+        })
+    }
+
+    // ---- queries -------------------------------------------------------------------------
+
+    /// Every session with its panes and groups, plus group members that are missing.
+    fn sessions_list_all(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || self.inner.sessions_list_all())
+    }
+
+    /// Pane totals over the whole server.
+    fn panes_count_global(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || self.inner.panes_count_global())
+    }
+
+    /// Sessions whose panes show a line matching `regex` (`lines` of scrollback too).
+    #[pyo3(signature = (regex, lines=None))]
+    fn sessions_find_pattern(
+        &self,
+        py: Python<'_>,
+        regex: String,
+        lines: Option<i64>,
+    ) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || {
+            let lines = convert::count("lines", lines)?;
+            self.inner.sessions_find_pattern(&regex, lines)
+        })
+    }
+
+    // ---- snapshots -----------------------------------------------------------------------
+
+    /// Save the session `name` to `file` (default: a new file in the state dir's snapshot
+    /// directory, then pruned by the retention settings); returns a `SaveReport`.
+    #[pyo3(signature = (
+        name, file=None, format="ctmux", with_contents=false, contents_lines=None,
+        exclude_env=None, no_env=false
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn session_save(
+        &self,
+        py: Python<'_>,
+        name: String,
+        file: Option<PathBuf>,
+        format: &str,
+        with_contents: bool,
+        contents_lines: Option<i64>,
+        exclude_env: Option<String>,
+        no_env: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let format = format.to_owned();
+        detached_dict(py, || {
+            let opts = convert::save_options(
+                file,
+                &format,
+                with_contents,
+                contents_lines,
+                exclude_env,
+                no_env,
+            )?;
+            self.inner.snapshot_save(&name, &opts)
+        })
+    }
+
+    /// Restore the session saved in `file`; returns a `RestoreReport`.
+    #[pyo3(signature = (file, name=None, dry_run=false, no_exec=false, replace=false))]
+    fn session_restore(
+        &self,
+        py: Python<'_>,
+        file: PathBuf,
+        name: Option<String>,
+        dry_run: bool,
+        no_exec: bool,
+        replace: bool,
+    ) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || {
+            let opts = ctmux_core::RestoreOptions {
+                name,
+                dry_run,
+                no_exec,
+                replace,
+            };
+            self.inner.snapshot_restore(&file, &opts)
+        })
+    }
+
+    /// Snapshots in the default directory, newest first: of session `name`, or of all.
+    #[pyo3(signature = (name=None))]
+    fn session_snapshots(&self, py: Python<'_>, name: Option<String>) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || self.inner.snapshot_list(name.as_deref()))
+    }
+
+    /// Delete a snapshot file.
+    fn session_snapshot_delete(&self, py: Python<'_>, file: PathBuf) -> PyResult<()> {
+        detached(py, || self.inner.snapshot_delete(&file))
     }
 
     fn __repr__(&self) -> String {

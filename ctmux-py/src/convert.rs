@@ -95,3 +95,72 @@ pub(crate) fn socket(
         (None, None) => Ok(ctmux_core::Socket::Default),
     }
 }
+
+/// A sampling interval in milliseconds; negative is InvalidInput (the core checks the range).
+pub(crate) fn interval_ms(ms: i64) -> ctmux_core::Result<Duration> {
+    u64::try_from(ms)
+        .map(Duration::from_millis)
+        .map_err(|_| Error::InvalidInput {
+            what: "interval",
+            reason: format!("{ms} is not a non-negative number of milliseconds"),
+        })
+}
+
+/// A snapshot file format by name: `ctmux` or `tmuxp`.
+pub(crate) fn save_format(name: &str) -> ctmux_core::Result<ctmux_core::snapshot::SaveFormat> {
+    match name {
+        "ctmux" => Ok(ctmux_core::snapshot::SaveFormat::Ctmux),
+        "tmuxp" => Ok(ctmux_core::snapshot::SaveFormat::Tmuxp),
+        other => Err(Error::InvalidInput {
+            what: "format",
+            reason: format!("{other:?} is not \"ctmux\" or \"tmuxp\""),
+        }),
+    }
+}
+
+/// Options of a snapshot save.
+pub(crate) fn save_options(
+    file: Option<PathBuf>,
+    format: &str,
+    with_contents: bool,
+    contents_lines: Option<i64>,
+    exclude_env: Option<String>,
+    no_env: bool,
+) -> ctmux_core::Result<ctmux_core::SaveOptions> {
+    let mut capture = ctmux_core::snapshot::CaptureOptions {
+        with_contents,
+        exclude_env,
+        no_env,
+        ..Default::default()
+    };
+    if let Some(lines) = count("contents_lines", contents_lines)? {
+        capture.contents_lines = lines;
+    }
+    Ok(ctmux_core::SaveOptions {
+        file,
+        format: save_format(format)?,
+        capture,
+    })
+}
+
+/// `group_up`'s time limit when none is given.
+pub(crate) const GROUP_UP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A group member's start spec: `command` (and `cwd`), or none.
+pub(crate) fn start_spec(
+    command: Option<String>,
+    cwd: Option<PathBuf>,
+) -> ctmux_core::Result<Option<ctmux_core::StartSpec>> {
+    match (command, cwd) {
+        (Some(command), cwd) => Ok(Some(ctmux_core::StartSpec {
+            command,
+            cwd,
+            pane: None,
+        })),
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(Error::InvalidInput {
+            what: "cwd",
+            reason: "a cwd needs a command".into(),
+        }),
+    }
+}

@@ -5,7 +5,7 @@
 //! worker thread ([`in_thread`]).
 
 use crate::convert::{self, SignalArg};
-use crate::records::{repr_str, ExecResult, PaneInfo, PaneStatus, PatternMatch};
+use crate::records::{detached_dict, repr_str, ExecResult, PaneInfo, PaneStatus, PatternMatch};
 use crate::session::Session;
 use crate::wait::{detached, in_thread, wait, CancelToken};
 use pyo3::prelude::*;
@@ -232,6 +232,17 @@ impl Pane {
     fn signal(&self, py: Python<'_>, signal: SignalArg) -> PyResult<Vec<i32>> {
         let text = signal.into_text();
         detached(py, || self.inner.signal(&text))
+    }
+
+    /// CPU and memory of the pane's process tree (`processes` adds the per-process
+    /// breakdown); a cold reading samples for `interval_ms` (10..=60000).
+    #[pyo3(signature = (interval_ms=250, processes=false))]
+    fn metrics(&self, py: Python<'_>, interval_ms: i64, processes: bool) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || {
+            let sampler =
+                ctmux_core::metrics::MetricsSampler::new(convert::interval_ms(interval_ms)?);
+            sampler.pane(&self.inner, processes)
+        })
     }
 
     /// Kill the pane (its session too if it was the last pane).

@@ -250,3 +250,49 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SyncReport>()?;
     Ok(())
 }
+
+/// The records of the orchestration API (groups, health, snapshots, queries, metrics) are
+/// plain dicts: the core struct serialized with serde (same keys as the CLI's JSON), typed by
+/// TypedDicts in `ctmux.types`. Run `f` with the GIL released and convert its result.
+pub(crate) fn detached_dict<T: serde::Serialize>(
+    py: Python<'_>,
+    f: impl FnOnce() -> ctmux_core::Result<T> + Send,
+) -> PyResult<Py<PyAny>> {
+    let value = crate::wait::detached(py, || {
+        let record = f()?;
+        serde_json::to_value(record).map_err(|e| ctmux_core::Error::Corrupt {
+            what: "result".into(),
+            reason: e.to_string(),
+        })
+    })?;
+    from_json(py, value)
+}
+
+/// A JSON value as the Python value `json.loads` would give.
+fn from_json(py: Python<'_>, value: serde_json::Value) -> PyResult<Py<PyAny>> {
+    use serde_json::Value;
+    Ok(match value {
+        Value::Null => py.None(),
+        Value::Bool(b) => b.into_py_any(py)?,
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_py_any(py)?,
+            (None, Some(u)) => u.into_py_any(py)?,
+            _ => n.as_f64().unwrap_or(f64::NAN).into_py_any(py)?,
+        },
+        Value::String(s) => s.into_py_any(py)?,
+        Value::Array(items) => {
+            let list = pyo3::types::PyList::empty(py);
+            for item in items {
+                list.append(from_json(py, item)?)?;
+            }
+            list.into_any().unbind()
+        }
+        Value::Object(map) => {
+            let dict = pyo3::types::PyDict::new(py);
+            for (k, v) in map {
+                dict.set_item(k, from_json(py, v)?)?;
+            }
+            dict.into_any().unbind()
+        }
+    })
+}

@@ -1,10 +1,10 @@
 //! `Session`: a handle to one tmux session, addressed by its id.
 
 use crate::client::Client;
-use crate::convert::PaneArg;
+use crate::convert::{self, PaneArg};
 use crate::errors::to_py_err;
 use crate::pane::Pane;
-use crate::records::{repr_str, PaneInfo};
+use crate::records::{detached_dict, repr_str, PaneInfo};
 use crate::wait::detached;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
@@ -79,6 +79,17 @@ impl Session {
     /// Number of panes over all windows.
     fn pane_count(&self, py: Python<'_>) -> PyResult<usize> {
         detached(py, || self.inner.pane_count())
+    }
+
+    /// CPU and memory of every pane's process tree and their sum; a cold reading samples
+    /// for `interval_ms` (10..=60000).
+    #[pyo3(signature = (interval_ms=250))]
+    fn metrics(&self, py: Python<'_>, interval_ms: i64) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || {
+            let sampler =
+                ctmux_core::metrics::MetricsSampler::new(convert::interval_ms(interval_ms)?);
+            sampler.session(&self.inner)
+        })
     }
 
     /// Kill the session.
