@@ -34,6 +34,20 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn own_client_session(&self) -> Option<String> {
         None
     }
+
+    /// Notifications that tmux pushes from now on (`%output` of every pane of `session`,
+    /// window and session changes, ...), if this backend keeps a client attached to
+    /// `session` (an id, `$3`): tmux pushes `%output` only for the panes of the attached
+    /// session. The channel is bounded (newer notifications are dropped while it is full)
+    /// and closes when the client ends. `None` by default, and whenever no client of this
+    /// backend is attached to `session`.
+    fn subscribe_session(
+        &self,
+        session: &str,
+    ) -> Option<std::sync::mpsc::Receiver<crate::control::Notification>> {
+        let _ = session;
+        None
+    }
 }
 
 /// Which [`Backend`] to build when none is given explicitly.

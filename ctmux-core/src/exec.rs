@@ -14,6 +14,9 @@
 //!    `ctmux-<id>` (`wait-for -S`).
 //! 4. The waiter blocks on `tmux wait-for ctmux-<id>` (pushed by tmux, no polling), then
 //!    captures the pane and keeps the lines between the echoed wrapper line and the marker.
+//!    When the backend's control-mode client is attached to the pane's session, no waiter
+//!    is started: the exec subscribed to the pushed notifications before typing, and the
+//!    wait ends once the pane's `%output` shows the marker and then the next prompt.
 //!
 //! Shells without a prompt hook (dash, ksh) report from the end of the wrapper instead; an
 //! interrupted command there reports nothing, and the wait ends in a timeout.
@@ -31,6 +34,8 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The result of a finished command.
@@ -62,6 +67,89 @@ pub struct ExecHandle {
     started: Instant,
     shell_pid: i32,
     known_done: bool,
+    /// The pane's pushed output, when the backend's control client is attached to the pane's
+    /// session (subscribed before the command was typed); taken by a wait, put back when the
+    /// wait stops early.
+    watch: Arc<Mutex<Option<OutputWatch>>>,
+    /// How many `tmux wait-for` waiters this handle's waits started.
+    waiters: Arc<AtomicU64>,
+}
+
+/// Looks for an exec's end marker in one pane's pushed `%output` bytes.
+#[derive(Debug)]
+struct OutputWatch {
+    rx: Receiver<crate::control::Notification>,
+    pane: crate::ids::PaneId,
+    needle: Vec<u8>,
+    /// The tail of the output seen so far that may hold the start of the marker.
+    buf: Vec<u8>,
+}
+
+/// What [`scan_marker`] found.
+#[derive(Debug, PartialEq, Eq)]
+enum Scan {
+    /// A whole `ctmux:<id>:<rc>:end`, its line's end and at least one byte after it.
+    Found,
+    /// Nothing yet: keep `buf[from..]`, the marker may continue in the next bytes.
+    Keep(usize),
+}
+
+/// Look for `<needle><rc>:end` (`needle` is `ctmux:<id>:`, `rc` a decimal number) in `buf`,
+/// followed by the end of its line and then at least one more byte. The hook prints the
+/// marker *before* its notifier sets `@ctmux-done`; the shell draws its next prompt only after
+/// the notifier has exited. Output after the marker's line means the exec has reported, so a
+/// next exec is not Busy.
+fn scan_marker(buf: &[u8], needle: &[u8]) -> Scan {
+    const END: &[u8] = b":end";
+    let mut from = 0;
+    while let Some(at) = buf[from..].windows(needle.len()).position(|w| w == needle) {
+        let start = from + at;
+        let rest = &buf[start + needle.len()..];
+        let digits = rest
+            .iter()
+            .take_while(|b| b.is_ascii_digit() || **b == b'-')
+            .count();
+        let tail = &rest[digits..];
+        if digits > 0 && tail.starts_with(END) {
+            let after = &tail[END.len()..];
+            return match after.iter().position(|b| *b == b'\n') {
+                Some(nl) if nl + 1 < after.len() => Scan::Found,
+                // Still waiting for the line's end or the prompt (or garbage: give up on it).
+                _ if after.len() < 64 => Scan::Keep(start),
+                _ => Scan::Keep(buf.len()),
+            };
+        }
+        let may_continue =
+            digits <= 12 && (tail.is_empty() || (digits > 0 && END.starts_with(tail)));
+        if may_continue {
+            return Scan::Keep(start);
+        }
+        from = start + 1;
+    }
+    // A needle may have begun in the last `needle.len() - 1` bytes.
+    Scan::Keep(buf.len().saturating_sub(needle.len().saturating_sub(1)))
+}
+
+impl OutputWatch {
+    /// Add bytes the pane printed; true once the whole marker has been seen.
+    fn feed(&mut self, data: &[u8]) -> bool {
+        self.buf.extend_from_slice(data);
+        match scan_marker(&self.buf, &self.needle) {
+            Scan::Found => true,
+            Scan::Keep(from) => {
+                self.buf.drain(..from);
+                false
+            }
+        }
+    }
+}
+
+/// How the pushed-output watch ended without an error.
+enum Watched {
+    /// The end marker arrived.
+    Marker,
+    /// The notifications stopped (the connection ended): wait the other way.
+    Closed,
 }
 
 /// How long a new pane's shell may take to draw its prompt.
@@ -228,6 +316,17 @@ impl Pane {
             &wrap_file,
             &wrapper_script(&id, &cmd_file, &notify, &self.target(), &hook_key),
         )?;
+        // Subscribe before typing, so no byte of the marker can be pushed before we listen.
+        let watch = self
+            .client()
+            .backend()
+            .subscribe_session(self.session().id())
+            .map(|rx| OutputWatch {
+                rx,
+                pane: self.id(),
+                needle: format!("ctmux:{id}:").into_bytes(),
+                buf: Vec::new(),
+            });
         let target = self.target();
         let typed = format!(" . {}", sh_quote(&wrap_file.to_string_lossy()));
         let started_ms = std::time::SystemTime::now()
@@ -273,6 +372,8 @@ impl Pane {
             started: Instant::now(),
             shell_pid: info.pid,
             known_done: false,
+            watch: Arc::new(Mutex::new(watch)),
+            waiters: Arc::default(),
         })
     }
 
@@ -395,6 +496,8 @@ impl Pane {
                     .unwrap_or_else(Instant::now),
                 shell_pid: info.pid,
                 known_done: code.is_some(),
+                watch: Arc::default(),
+                waiters: Arc::default(),
             };
             return handle.wait_cancellable(timeout, cancel).map(Some);
         }
@@ -552,8 +655,9 @@ impl ExecHandle {
     }
 
     /// Wait until the command finishes (or `timeout` passes; `None` waits for ever) and
-    /// return its exit code and output. Completion is pushed by tmux (`wait-for`), not
-    /// polled; the pane's liveness is checked every 50 ms while waiting.
+    /// return its exit code and output. Completion is pushed by tmux (`wait-for`, or the
+    /// pane's `%output` to an attached control-mode client), not polled; the pane's liveness
+    /// is checked every 50 ms while waiting.
     ///
     /// # Errors
     /// [`Error::Timeout`] with the output so far; [`Error::NotFound`] if the pane exits first.
@@ -575,7 +679,7 @@ impl ExecHandle {
         // A fresh handle does not ask tmux first: a signal sent before the waiter starts
         // leaves the channel "woken", so the waiter returns at once.
         if !self.known_done {
-            self.block_until_signalled(deadline, timeout, cancel)?;
+            self.block_until_done(deadline, timeout, cancel)?;
         }
         let result = self.collect();
         self.settle();
@@ -606,6 +710,124 @@ impl ExecHandle {
             .is_some_and(|(id, _)| id == self.id))
     }
 
+    /// How many `tmux wait-for` waiter processes this handle's waits have started (0 when
+    /// completion was seen in the pane output pushed to a control-mode client). For tests.
+    #[doc(hidden)]
+    pub fn waiters_started(&self) -> u64 {
+        self.waiters.load(Ordering::Relaxed)
+    }
+
+    /// Block until the exec reported: from the pane's pushed `%output` when the backend's
+    /// control client is attached to the pane's session, else (or once that client is gone)
+    /// with a `tmux wait-for` waiter.
+    fn block_until_done(
+        &self,
+        deadline: Option<Instant>,
+        timeout: Option<Duration>,
+        cancel: Cancel<'_>,
+    ) -> Result<()> {
+        let taken = self.watch.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(mut watch) = taken {
+            match self.watch_output(&mut watch, deadline, timeout, cancel) {
+                Ok(Watched::Marker) => return Ok(()),
+                Ok(Watched::Closed) => {}
+                Err(e) => {
+                    // Stopped early (timeout, cancel): a later wait goes on watching.
+                    if e.is_cancelled() || matches!(e, Error::Timeout { .. }) {
+                        *self.watch.lock().unwrap_or_else(|e| e.into_inner()) = Some(watch);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        self.block_until_signalled(deadline, timeout, cancel)
+    }
+
+    fn timeout_error(&self, timeout: Option<Duration>) -> Error {
+        Error::Timeout {
+            what: format!("exec {} in pane {}", self.id, self.pane.target()),
+            seconds: timeout.unwrap_or_default().as_secs_f64(),
+            partial: Partial {
+                output: self.partial_output().unwrap_or_default(),
+            },
+        }
+    }
+
+    fn cancelled_error(&self) -> Error {
+        Error::cancelled(format_args!(
+            "exec {} in pane {}",
+            self.id,
+            self.pane.target()
+        ))
+    }
+
+    fn exited_error(&self) -> Error {
+        Error::not_found(
+            "pane",
+            format!(
+                "{} exited before exec {} finished",
+                self.pane.target(),
+                self.id
+            ),
+        )
+    }
+
+    /// Watch the pane's pushed output for the end marker, with the same liveness,
+    /// `@ctmux-done` back-off, cancel and deadline checks as the waiter.
+    fn watch_output(
+        &self,
+        watch: &mut OutputWatch,
+        deadline: Option<Instant>,
+        timeout: Option<Duration>,
+        cancel: Cancel<'_>,
+    ) -> Result<Watched> {
+        use crate::control::Notification;
+        let every = LIVENESS_EVERY.min(CANCEL_EVERY);
+        let mut next_poll = Instant::now() + every;
+        // `@ctmux-done` is read now and then in case the marker was missed (a full
+        // subscription drops notifications; the pane moved to another session).
+        let mut next_check = Instant::now() + LIVENESS_EVERY;
+        let mut check_every = LIVENESS_EVERY;
+        loop {
+            let now = Instant::now();
+            let slice = match deadline {
+                Some(d) => d.saturating_duration_since(now),
+                None => every,
+            }
+            .min(next_poll.saturating_duration_since(now));
+            match watch.rx.recv_timeout(slice) {
+                Ok(Notification::Output { pane, data }) if pane == watch.pane => {
+                    if watch.feed(&data) {
+                        return Ok(Watched::Marker);
+                    }
+                }
+                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Ok(Watched::Closed),
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return Err(self.timeout_error(timeout));
+            }
+            if now < next_poll {
+                continue;
+            }
+            next_poll = now + every;
+            if cancel() {
+                return Err(self.cancelled_error());
+            }
+            if now >= next_check {
+                if self.finished().unwrap_or(false) {
+                    return Ok(Watched::Marker);
+                }
+                check_every = (check_every * 2).min(Duration::from_secs(2));
+                next_check = Instant::now() + check_every;
+            }
+            if !crate::procfs::alive(self.shell_pid) {
+                return Err(self.exited_error());
+            }
+        }
+    }
+
     fn block_until_signalled(
         &self,
         deadline: Option<Instant>,
@@ -619,6 +841,7 @@ impl ExecHandle {
             .stderr(std::process::Stdio::null())
             .spawn()
             .map_err(|e| Error::io("starting tmux wait-for", e))?;
+        self.waiters.fetch_add(1, Ordering::Relaxed);
         let waiter_pid = nix::unistd::Pid::from_raw(child.id() as i32);
         let (tx, rx) = std::sync::mpsc::channel();
         let reaper = std::thread::spawn(move || {
@@ -737,6 +960,45 @@ impl ExecHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_end_marker_across_chunks() {
+        let needle = b"ctmux:3x00ab:";
+        let done: &[u8] = b"x\x1b[8mctmux:3x00ab:0:end\x1b[28m\r\n$ ";
+        assert_eq!(scan_marker(done, needle), Scan::Found);
+        assert_eq!(scan_marker(b"ctmux:3x00ab:130:end\n$", needle), Scan::Found);
+        // No prompt yet: the shell's notifier may still be running.
+        assert_eq!(
+            scan_marker(b"ctmux:3x00ab:130:end\r\n", needle),
+            Scan::Keep(0)
+        );
+        // Another exec's marker, or no code: not ours.
+        assert_eq!(scan_marker(b"ctmux:3x00ac:0:end", needle), Scan::Keep(6));
+        assert_eq!(scan_marker(b"ctmux:3x00ab::end", needle), Scan::Keep(5));
+        // Split anywhere: the start of a possible marker is kept.
+        let whole = b"out\r\n\x1b[8mctmux:3x00ab:17:end\x1b[28m\r\n$ ";
+        for cut in 0..whole.len() {
+            let mut w = OutputWatch {
+                rx: std::sync::mpsc::channel().1,
+                pane: "%3".parse().unwrap(),
+                needle: needle.to_vec(),
+                buf: Vec::new(),
+            };
+            let first = w.feed(&whole[..cut]);
+            assert!(!first || cut >= whole.len() - 1, "cut {cut}");
+            assert!(first || w.feed(&whole[cut..]), "cut {cut}");
+            assert!(w.buf.len() <= whole.len());
+        }
+        // A long output keeps only a short tail.
+        let mut w = OutputWatch {
+            rx: std::sync::mpsc::channel().1,
+            pane: "%3".parse().unwrap(),
+            needle: needle.to_vec(),
+            buf: Vec::new(),
+        };
+        assert!(!w.feed(&[b'a'; 10_000]));
+        assert!(w.buf.len() < needle.len());
+    }
 
     #[test]
     fn quotes() {

@@ -576,3 +576,57 @@ fn a_stuck_control_client_does_not_keep_an_isolated_server_alive() {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Over a connection attached to the pane's session, exec completion is seen in the pushed
+/// `%output` (no `tmux wait-for` waiter is started); a pane of another session, or a
+/// connection that ends while the exec runs, falls back to the waiter.
+#[test]
+fn exec_completion_from_pushed_output_else_the_waiter() {
+    let env = ControlEnv::new();
+    let a = env.session("a").pane_str("0").unwrap();
+    a.run("true", T).unwrap();
+    let attached = env.backend.connection().unwrap().attached_session();
+    assert_eq!(attached.as_deref(), Some(a.session().id()));
+
+    for (cmd, out, rc) in [
+        ("echo hi", "hi\n", 0),
+        ("printf abc; (exit 3)", "abc", 3),
+        ("seq 1 3000 | tail -n 1", "3000\n", 0),
+    ] {
+        let h = a.exec(cmd).unwrap();
+        let r = h.wait(T).unwrap();
+        assert_eq!((r.output.as_str(), r.exit_code), (out, rc), "{cmd}");
+        assert_eq!(h.waiters_started(), 0, "{cmd}: no wait-for waiter");
+    }
+    // The next exec is accepted at once (the shell's notifier has reported).
+    let h = a.exec("echo again").unwrap();
+    assert_eq!(h.wait(T).unwrap().output, "again\n");
+    assert_eq!(h.waiters_started(), 0);
+
+    // A cancelled wait can be waited on again, still without a waiter.
+    let h = a.exec("sleep 0.3; echo twice").unwrap();
+    let err = h.wait_cancellable(T, &|| true).unwrap_err();
+    assert!(err.is_cancelled());
+    let r = h.wait(T).unwrap();
+    assert_eq!(r.output, "twice\n");
+    assert_eq!(h.waiters_started(), 0);
+
+    // A session the connection is not attached to: tmux pushes no %output for it.
+    let b = env.session("b").pane_str("0").unwrap();
+    b.run("true", T).unwrap();
+    assert_eq!(
+        env.backend.current_connection().unwrap().attached_session(),
+        attached
+    );
+    let h = b.exec("echo other").unwrap();
+    let r = h.wait(T).unwrap();
+    assert_eq!((r.output.as_str(), r.exit_code), ("other\n", 0));
+    assert_eq!(h.waiters_started(), 1, "the wait-for fallback");
+
+    // The connection ends while the exec runs: the wait falls back to the waiter.
+    let h = a.exec("sleep 0.3; echo late").unwrap();
+    env.backend.disconnect();
+    let r = h.wait(T).unwrap();
+    assert_eq!((r.output.as_str(), r.exit_code), ("late\n", 0));
+    assert_eq!(h.waiters_started(), 1, "the wait-for fallback");
+}

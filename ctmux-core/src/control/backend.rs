@@ -28,6 +28,9 @@ use std::time::{Duration, Instant};
 /// next attach attempt (a `new-session` run through the fallback ends the wait at once).
 const RETRY_ATTACH_AFTER: Duration = Duration::from_millis(500);
 
+/// How many notifications a [`Backend::subscribe_session`] channel holds unread.
+const SUBSCRIPTION_CAPACITY: usize = 4096;
+
 /// How many times a command that tmux never began is re-sent (reconnecting in between).
 const MAX_RESENDS: usize = 3;
 
@@ -168,6 +171,18 @@ impl Backend for ControlBackend {
 
     fn own_client_session(&self) -> Option<String> {
         self.current_connection()?.attached_session()
+    }
+
+    /// Subscribes first, then checks the attachment, so a subscription handed out misses
+    /// nothing pushed after it was asked for. Never connects: `None` without a live
+    /// connection.
+    fn subscribe_session(
+        &self,
+        session: &str,
+    ) -> Option<std::sync::mpsc::Receiver<super::Notification>> {
+        let conn = self.current_connection()?;
+        let rx = conn.subscribe(SUBSCRIPTION_CAPACITY);
+        (conn.attached_session()? == session).then_some(rx)
     }
 }
 
