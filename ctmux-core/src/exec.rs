@@ -196,11 +196,7 @@ fn new_exec_id(pane: &Pane) -> String {
         COUNTER.fetch_add(1, Ordering::Relaxed),
         pane.id()
     );
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in seed.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
+    let h = crate::server::fnv1a(&seed);
     format!("{}x{:012x}", pane.id().number(), h & 0xffff_ffff_ffff)
 }
 

@@ -155,14 +155,18 @@ impl Server {
             Socket::Name(n) => format!("L:{n}"),
             Socket::Path(p) => format!("S:{}", p.display()),
         };
-        // FNV-1a, 64 bit: stable across runs and builds (unlike std's DefaultHasher).
-        let mut h: u64 = 0xcbf29ce484222325;
-        for b in text.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x100000001b3);
-        }
-        format!("{h:016x}")
+        format!("{:016x}", fnv1a(&text))
     }
+}
+
+/// FNV-1a, 64 bit: stable across runs and builds (unlike std's `DefaultHasher`).
+pub(crate) fn fnv1a(text: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
 }
 
 #[cfg(test)]
