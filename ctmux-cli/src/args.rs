@@ -374,6 +374,9 @@ pub enum Command {
     // Snapshots: session-save, session-restore, session-snapshots, session-snapshot-delete, ...
     #[command(flatten)]
     Snapshot(crate::commands::snapshot::SnapshotCommand),
+    // Streams and the daemon: pane-stream, pane-tail, daemon ..., event subscribe.
+    #[command(flatten)]
+    Live(crate::commands::live::LiveCommand),
 }
 
 impl Command {
@@ -413,6 +416,7 @@ impl Command {
             Query(_) => None,
             Metrics(c) => c.session(),
             Snapshot(c) => c.session(),
+            Live(c) => c.session(),
         }
     }
 }

@@ -77,6 +77,9 @@ pub fn run(args: Vec<OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32
         Ok((None, _)) => unreachable!("clap requires a subcommand"),
         Err(e) => return usage(e, &args, out, err),
     };
+    if let args::Command::Live(live) = &cli.command {
+        return commands::live::run(&cli.global, live, out);
+    }
     let outcome = commands::dispatch(&cli.global, &cli.command, err);
     let _ = err.flush();
     output::emit(out, &name, cli.command.session(), outcome)

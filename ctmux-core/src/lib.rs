@@ -27,8 +27,10 @@
 pub mod backend;
 pub mod client;
 pub mod control;
+pub mod daemon;
 pub mod deps;
 pub mod error;
+pub mod events;
 pub mod exec;
 pub mod group;
 pub mod groups_file;
@@ -48,6 +50,8 @@ pub mod server;
 pub mod session;
 pub mod snapshot;
 pub mod state;
+pub mod stream;
+pub mod subscribe;
 pub mod watch;
 
 pub use backend::BackendKind;
@@ -55,6 +59,7 @@ pub use backend::{Backend, ProcessBackend};
 pub use client::{Ctmux, CtmuxBuilder, SessionInfo, SessionOptions};
 pub use control::ControlBackend;
 pub use error::{Error, ErrorKind, Result};
+pub use events::{Event, EventBody, EventFilter, EventKind};
 pub use exec::{ExecHandle, ExecResult};
 pub use group::{GroupInfo, MemberInfo, MemberStatus};
 pub use groups_file::StartSpec;
@@ -72,6 +77,8 @@ pub use query::{Overview, PaneTotals, SessionMatches, SessionOverview};
 pub use server::{Server, Socket};
 pub use session::Session;
 pub use snapshot::{RestoreOptions, RestoreReport, SaveOptions, SaveReport, Snapshot};
+pub use stream::{OutputStream, StreamLine};
+pub use subscribe::Subscription;
 pub use watch::PatternMatch;
 
 /// This crate's version.

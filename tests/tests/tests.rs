@@ -11,3 +11,4 @@ mod health;
 mod metrics;
 mod panes;
 mod snapshots;
+mod stream;

@@ -10,6 +10,7 @@ pub mod group;
 pub mod health;
 mod input;
 mod interact;
+pub mod live;
 mod metadata;
 pub mod metrics;
 mod panes;
@@ -99,6 +100,7 @@ pub fn dispatch(global: &Global, command: &Command, progress: &mut dyn Write) ->
         C::Metrics(m) => metrics::run(c, m),
         C::Snapshot(s) => snapshot::run(c, s),
         C::Demo => unreachable!("handled above"),
+        C::Live(_) => unreachable!("run by live::run"),
     }
 }
 

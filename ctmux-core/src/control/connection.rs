@@ -61,12 +61,23 @@ struct State {
     pending: VecDeque<Pending>,
     reason: Option<String>,
     session: Option<String>,
+    /// tmux said `%exit` (rather than the client just ending).
+    exit_seen: bool,
+    /// The client process's exit status, once reaped by the reader.
+    exit_status: Option<i32>,
     ready: Option<SyncSender<std::result::Result<(), String>>>,
+}
+
+/// A notification channel and whether the reader may drop for it (see
+/// [`Connection::subscribe`] and [`Connection::subscribe_lossless`]).
+struct Subscriber {
+    tx: SyncSender<Notification>,
+    lossless: bool,
 }
 
 struct Shared {
     state: Mutex<State>,
-    subscribers: Mutex<Vec<SyncSender<Notification>>>,
+    subscribers: Mutex<Vec<Subscriber>>,
     dropped: AtomicU64,
     child: Mutex<Option<Child>>,
 }
@@ -208,6 +219,20 @@ impl Connection {
         lock(&self.shared.state).reason.clone()
     }
 
+    /// Whether the connection ended with tmux's `%exit` (detached, session destroyed, server
+    /// exited: see [`Connection::close_reason`]) rather than the client dying without one.
+    pub fn detached_cleanly(&self) -> bool {
+        lock(&self.shared.state).exit_seen
+    }
+
+    /// Whether the client left because its server went away: tmux's client exits 1 then
+    /// (it exits 0 when detached, e.g. because its session was destroyed), or it ended
+    /// without `%exit`. `false` while the connection is alive.
+    pub fn server_went_away(&self) -> bool {
+        let st = lock(&self.shared.state);
+        !st.alive && (!st.exit_seen || st.exit_status.is_some_and(|c| c != 0))
+    }
+
     /// The id (`$3`) of the session this client is attached to, from tmux's last
     /// `%session-changed`; `None` once the connection has ended.
     pub fn attached_session(&self) -> Option<String> {
@@ -225,7 +250,20 @@ impl Connection {
     /// The channel closes when the connection ends.
     pub fn subscribe(&self, capacity: usize) -> Receiver<Notification> {
         let (tx, rx) = mpsc::sync_channel(capacity.max(1));
-        lock(&self.shared.subscribers).push(tx);
+        lock(&self.shared.subscribers).push(Subscriber {
+            tx,
+            lossless: false,
+        });
+        rx
+    }
+
+    /// Receive notifications from now on, none ever dropped: while the channel is full the
+    /// reader waits (tmux keeps the rest of the output for this client meanwhile), so the
+    /// receiver must keep reading — replies to commands on this connection wait too. For
+    /// connections dedicated to streaming. The channel closes when the connection ends.
+    pub fn subscribe_lossless(&self, capacity: usize) -> Receiver<Notification> {
+        let (tx, rx) = mpsc::sync_channel(capacity.max(1));
+        lock(&self.shared.subscribers).push(Subscriber { tx, lossless: true });
         rx
     }
 
@@ -429,6 +467,7 @@ fn read_loop(shared: &Shared, stdout: impl Read, mut stderr: impl Read) {
             Some(Event::Notification(n)) => {
                 if let Notification::Exit { reason } = &n {
                     exit_reason = Some(reason.clone().unwrap_or_else(|| "exited".into()));
+                    lock(&shared.state).exit_seen = true;
                     shared.shut(exit_reason.clone().unwrap_or_default());
                 }
                 if let Notification::SessionChanged { session_id, .. } = &n {
@@ -449,7 +488,9 @@ fn read_loop(shared: &Shared, stdout: impl Read, mut stderr: impl Read) {
     shared.shut(reason);
     if let Some(mut child) = lock(&shared.child).take() {
         let _ = child.kill();
-        let _ = child.wait();
+        if let Ok(status) = child.wait() {
+            lock(&shared.state).exit_status = status.code();
+        }
     }
     lock(&shared.subscribers).clear();
 }
@@ -543,14 +584,20 @@ impl Shared {
         let last = subs.len() - 1;
         let mut n = Some(n);
         let mut keep = Vec::with_capacity(subs.len());
-        for (i, tx) in subs.drain(..).enumerate() {
+        for (i, sub) in subs.drain(..).enumerate() {
             let item = if i == last { n.take() } else { n.clone() };
             let Some(item) = item else { continue };
-            match tx.try_send(item) {
-                Ok(()) => keep.push(tx),
+            if sub.lossless {
+                if sub.tx.send(item).is_ok() {
+                    keep.push(sub);
+                }
+                continue;
+            }
+            match sub.tx.try_send(item) {
+                Ok(()) => keep.push(sub),
                 Err(TrySendError::Full(_)) => {
                     self.dropped.fetch_add(1, Ordering::Relaxed);
-                    keep.push(tx);
+                    keep.push(sub);
                 }
                 Err(TrySendError::Disconnected(_)) => {}
             }
