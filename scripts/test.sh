@@ -105,6 +105,9 @@ cargo fmt --all -- --check
 step "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "cargo build -p ctmux-cli (the daemon tests run the real binary)"
+cargo build -p ctmux-cli
+
 step "cargo test --workspace"
 cargo test --workspace
 

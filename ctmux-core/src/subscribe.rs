@@ -133,17 +133,20 @@ impl Subscription {
             return Ok(None);
         }
         let event = match &mut self.source {
-            Source::Local { rx, .. } => match timeout {
-                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                Some(t) => rx.recv_timeout(t),
-            }
-            .map_err(|e| match e {
-                RecvTimeoutError::Timeout => timed_out(timeout),
-                RecvTimeoutError::Disconnected => {
-                    Error::ServerUnavailable("the watcher stopped".into())
+            Source::Local { rx, _hub: hub, .. } => {
+                hub.flush_lagged();
+                match timeout {
+                    None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                    Some(t) => rx.recv_timeout(t),
                 }
-            })
-            .map(Some),
+                .map_err(|e| match e {
+                    RecvTimeoutError::Timeout => timed_out(timeout),
+                    RecvTimeoutError::Disconnected => {
+                        Error::ServerUnavailable("the watcher stopped".into())
+                    }
+                })
+                .map(Some)
+            }
             Source::Daemon { reader, buf } => read_event(reader, buf, timeout),
         };
         let event = match event {

@@ -4,6 +4,7 @@ mod budget;
 mod cli;
 mod common;
 mod control;
+mod daemon;
 mod deps;
 mod exec;
 mod groups;

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 const TICK: Duration = Duration::from_millis(100);
 
 /// Events a subscriber may have waiting before it lags.
-const SUBSCRIBER_CAPACITY: usize = 8192;
+const SUBSCRIBER_CAPACITY: usize = 16384;
 
 /// How long a write to a subscriber may block before it is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -109,6 +109,12 @@ pub fn run(server: Server, state: StateDir) -> Result<()> {
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(_) => {}
         }
+        // Without its directory the daemon has nowhere to live (its state dir was removed):
+        // stop rather than spin.
+        if !paths.dir.is_dir() {
+            *lock(&shared.stop_reason) = format!("{} was removed", paths.dir.display());
+            break;
+        }
         // The socket file must stay ours: if someone removed or replaced it, say so and bind
         // a new one (clients find the daemon by that path).
         let now_ino = inode(&paths.socket);
@@ -134,6 +140,7 @@ pub fn run(server: Server, state: StateDir) -> Result<()> {
                 }
             }
         }
+        hub.flush_lagged();
         std::thread::sleep(TICK);
     }
 

@@ -96,6 +96,35 @@ impl Hub {
         self.lock().slots.iter().any(|s| s.filter.wants_output())
     }
 
+    /// Tell every subscriber that missed events and has room again how many, now, rather
+    /// than with its next event (call it periodically: a quiet producer may have no next
+    /// event for a long time).
+    pub fn flush_lagged(&self) {
+        let mut inner = self.lock();
+        let seq = inner.next_seq;
+        let time_ms = now_ms();
+        inner.slots.retain_mut(|slot| {
+            if slot.missed == 0 {
+                return true;
+            }
+            let lagged = Event {
+                seq,
+                time_ms,
+                body: EventBody::Lagged {
+                    missed: slot.missed,
+                },
+            };
+            match slot.tx.try_send(lagged) {
+                Ok(()) => {
+                    slot.missed = 0;
+                    true
+                }
+                Err(TrySendError::Full(_)) => true,
+                Err(TrySendError::Disconnected(_)) => false,
+            }
+        });
+    }
+
     /// Stamp `body` with the next sequence number and the time, deliver it to every
     /// subscriber whose filter takes it, and return the stamped event.
     pub fn publish(&self, body: EventBody) -> Event {
@@ -172,9 +201,18 @@ mod tests {
         assert_eq!(fast.try_iter().count(), 100);
         let got: Vec<Event> = slow.try_iter().collect();
         assert_eq!(got.len(), 4);
+        hub.flush_lagged();
+        assert_eq!(
+            slow.try_recv().unwrap().body,
+            EventBody::Lagged { missed: 96 }
+        );
+        for i in 0..10 {
+            hub.publish(warn(i));
+        }
+        let _ = slow.try_iter().count();
         hub.publish(warn(100));
         let next: Vec<Event> = slow.try_iter().collect();
-        assert_eq!(next[0].body, EventBody::Lagged { missed: 96 });
+        assert_eq!(next[0].body, EventBody::Lagged { missed: 6 });
         assert_eq!(next[1].body, warn(100));
         // Seq numbers stay increasing.
         assert!(next[1].seq > got[3].seq);
