@@ -371,6 +371,26 @@ fn backend_comparison(c: &mut Criterion) {
         g.bench_function(*name, |b| b.iter_custom(bench_run(f, "true", "")));
     }
     g.finish();
+    let mut g = group(c, "backend_pattern_detection");
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(6));
+    for (name, f) in &fixtures {
+        g.bench_function(*name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for i in 0..iters {
+                    if i > 0 && i.is_multiple_of(CLEAR_EVERY) {
+                        f.clear_history();
+                    }
+                    total += watch_once(f);
+                }
+                total
+            })
+        });
+    }
+    g.finish();
 }
 
 /// Print how many tmux commands one call of each operation issues through the backend.

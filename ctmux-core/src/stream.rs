@@ -7,7 +7,8 @@
 //! sequences split across notifications are decoded whole).
 //!
 //! A pane stream ends (`Ok(None)`) when its pane exits or is killed; a stream of any kind
-//! ends with [`Error::ServerUnavailable`] when the tmux server goes away. What was printed
+//! ends with [`Error::ServerUnavailable`] when the tmux server goes away — also when it goes
+//! away because the pane's exit closed its last session (tmux reports both alike). What was printed
 //! before the stream was opened is not part of it (see [`Pane::tail`] for that).
 
 use crate::control::{Connection, Notification};
@@ -41,7 +42,6 @@ pub struct StreamLine {
 #[derive(Debug)]
 pub struct OutputStream {
     conn: Connection,
-    server: crate::server::Server,
     rx: Receiver<Notification>,
     pane: Option<Pane>,
     decoders: HashMap<String, (LineDecoder, u64)>,
@@ -85,7 +85,6 @@ impl OutputStream {
         let rx = conn.subscribe_lossless(CAPACITY);
         Ok(OutputStream {
             conn,
-            server: session.client().server().clone(),
             rx,
             pane,
             decoders: HashMap::new(),
@@ -184,12 +183,30 @@ impl OutputStream {
             .conn
             .close_reason()
             .unwrap_or_else(|| "control client ended".into());
-        let server_gone = self.conn.server_went_away() || !self.server.is_running();
+        // The server is gone: killed, or it exited because the pane's own exit ended its last
+        // session. tmux announces both the same way (`%sessions-changed`, then `%exit`, client
+        // status 0), and by then the pane's process is gone in both cases, so this is
+        // reported as the server going away either way (the message says both).
+        let server_gone = self.conn.server_went_away() || !self.server_running();
+        let reason = if server_gone && self.pane.is_some() {
+            format!(
+                "{reason}: the tmux server exited (killed, or this pane ended its last session)"
+            )
+        } else {
+            reason
+        };
         self.flush();
         if server_gone {
             self.end = Some(End::Server(reason));
         } else {
             self.end = Some(End::Finished);
+        }
+    }
+
+    fn server_running(&self) -> bool {
+        match &self.pane {
+            Some(p) => p.session().client().server().is_running(),
+            None => false,
         }
     }
 
@@ -252,11 +269,30 @@ impl Pane {
             return Err(Error::invalid("lines", "must be 1..=1000000"));
         }
         let text = self.capture(Some(lines as u32 + 200))?;
-        let mut all: Vec<&str> = text.lines().collect();
+        // The exec end marker is printed concealed: invisible on a terminal, plain text in a
+        // capture. Leave it out, and the lines that held nothing else.
+        let marker = exec_marker();
+        let cleaned: Vec<String> = text
+            .lines()
+            .filter_map(|l| {
+                if marker.is_match(l) {
+                    let rest = marker.replace_all(l, "");
+                    (!rest.is_empty()).then(|| rest.into_owned())
+                } else {
+                    Some(l.to_owned())
+                }
+            })
+            .collect();
+        let mut all: Vec<&str> = cleaned.iter().map(String::as_str).collect();
         while all.last().is_some_and(|l| l.trim().is_empty()) {
             all.pop();
         }
         let start = all.len().saturating_sub(lines);
         Ok(all[start..].iter().map(|s| (*s).to_owned()).collect())
     }
+}
+
+fn exec_marker() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r"ctmux:[0-9A-Za-z]+:[0-9]{1,3}:end").expect("valid regex"))
 }

@@ -3,13 +3,20 @@
 //!
 //! Patterns are Rust `regex` syntax, matched line by line over the visible screen plus up to
 //! `history` lines above it (wrapped lines joined). With the process backend a wait re-reads
-//! the pane every 50 ms; the control-mode engine pushes output instead.
+//! the pane every 50 ms. When the client's control-mode connection is attached to the pane's
+//! session, tmux pushes the pane's output instead: the wait re-reads the pane only when the
+//! pane printed something (a burst of output is read once), so a match is seen within a
+//! fraction of a millisecond; a re-read every second covers anything a push could miss.
 
+use crate::control::Notification;
 use crate::error::{Error, Partial, Result};
-use crate::exec::Cancel;
+use crate::events::lines::LineDecoder;
+use crate::exec::{Cancel, CANCEL_EVERY};
+use crate::ids::PaneId;
 use crate::pane::Pane;
 use regex::Regex;
 use serde::Serialize;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 /// A line that matched.
@@ -23,6 +30,9 @@ pub struct PatternMatch {
 
 /// How often a wait re-reads the pane.
 const POLL_EVERY: Duration = Duration::from_millis(50);
+
+/// With pushed output: how often the pane is re-read anyway.
+const PUSHED_RECHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// Compile `pattern`, mapping a bad one to [`Error::InvalidInput`].
 ///
@@ -85,6 +95,12 @@ impl Pane {
     ) -> Result<PatternMatch> {
         let re = compile(pattern)?;
         let start = Instant::now();
+        // Listen before the first read, so nothing printed in between is missed.
+        let pushed = self
+            .client()
+            .backend()
+            .subscribe_session(self.session().id());
+        let me = self.id();
         loop {
             let text = self.capture(history)?;
             if let Some(m) = last_match(&re, &text) {
@@ -96,18 +112,90 @@ impl Pane {
                     self.target()
                 )));
             }
-            if let Some(t) = timeout {
-                let elapsed = start.elapsed();
-                if elapsed >= t {
-                    return Err(Error::Timeout {
-                        what: format!("/{pattern}/ in pane {}", self.target()),
-                        seconds: t.as_secs_f64(),
-                        partial: Partial { output: text },
-                    });
+            let left = match timeout {
+                Some(t) => {
+                    let elapsed = start.elapsed();
+                    if elapsed >= t {
+                        return Err(Error::Timeout {
+                            what: format!("/{pattern}/ in pane {}", self.target()),
+                            seconds: t.as_secs_f64(),
+                            partial: Partial { output: text },
+                        });
+                    }
+                    Some(t - elapsed)
                 }
-                std::thread::sleep(POLL_EVERY.min(t - elapsed));
-            } else {
-                std::thread::sleep(POLL_EVERY);
+                None => None,
+            };
+            match &pushed {
+                None => std::thread::sleep(left.map_or(POLL_EVERY, |l| POLL_EVERY.min(l))),
+                Some(rx) => {
+                    let mut until = Instant::now() + PUSHED_RECHECK_EVERY;
+                    if let Some(l) = left {
+                        until = until.min(Instant::now() + l);
+                    }
+                    if let Some(m) = wait_for_output(rx, me, &re, until, cancel) {
+                        return Ok(m);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Wait until pane `me` printed something, `until` passes, `cancel` says so (asked every
+/// [`CANCEL_EVERY`]), or the connection ends. A finished pushed line that matches `re` is
+/// returned at once; otherwise the caller re-reads the pane (the reference: wrapped lines
+/// joined, cursor movement applied, an unfinished line such as a prompt included).
+fn wait_for_output(
+    rx: &Receiver<Notification>,
+    me: PaneId,
+    re: &Regex,
+    until: Instant,
+    cancel: Cancel<'_>,
+) -> Option<PatternMatch> {
+    let mut decoder = LineDecoder::new();
+    let mut lines = Vec::new();
+    let mut printed = false;
+    loop {
+        let now = Instant::now();
+        if now >= until {
+            return None;
+        }
+        // After output, take the rest of the burst without waiting, then let the caller
+        // re-read the pane.
+        let next = if printed {
+            match rx.try_recv() {
+                Ok(n) => Ok(n),
+                Err(_) => return None,
+            }
+        } else {
+            rx.recv_timeout((until - now).min(CANCEL_EVERY))
+        };
+        match next {
+            Ok(
+                Notification::Output { pane, data }
+                | Notification::ExtendedOutput { pane, data, .. },
+            ) if pane == me => {
+                printed = true;
+                decoder.feed(&data, &mut lines);
+                for line in lines.drain(..) {
+                    if let Some(m) = re.find(&line.text) {
+                        return Some(PatternMatch {
+                            matched_text: m.as_str().to_owned(),
+                            line: line.text.clone(),
+                        });
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(RecvTimeoutError::Timeout) => {
+                if cancel() {
+                    return None;
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                std::thread::sleep((until - Instant::now().min(until)).min(POLL_EVERY));
+                return None;
             }
         }
     }

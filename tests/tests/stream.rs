@@ -121,3 +121,28 @@ fn tail_gives_the_last_lines() {
     assert_eq!(rows, ["row1", "row2", "row3", "row4", "row5"]);
     assert_eq!(p.tail(0).unwrap_err().kind(), ErrorKind::InvalidInput);
 }
+
+#[test]
+fn the_last_pane_exiting_ends_its_stream_after_every_line() {
+    let env = Env::new();
+    let p = env.pane0("only");
+    let mut stream = p.stream().unwrap();
+    p.send_text("echo bye; exit\n").unwrap();
+    let start = Instant::now();
+    let mut seen_bye = false;
+    // The pane's exit ends the server too: tmux reports that exactly like a killed server,
+    // so the stream ends with ServerUnavailable after every line (see the module docs).
+    loop {
+        match stream.next_line(T) {
+            Ok(Some(l)) => seen_bye |= l.text == "bye",
+            Ok(None) => break,
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::ServerUnavailable, "{e}");
+                assert!(e.to_string().contains("ended its last session"), "{e}");
+                break;
+            }
+        }
+    }
+    assert!(seen_bye);
+    assert!(start.elapsed() < Duration::from_secs(5));
+}

@@ -2,6 +2,7 @@
 
 mod budget;
 mod cli;
+mod cli_live;
 mod common;
 mod control;
 mod daemon;

@@ -225,6 +225,11 @@ impl Connection {
         lock(&self.shared.state).exit_seen
     }
 
+    /// The client process's exit status, once it has ended and been reaped.
+    pub fn exit_status(&self) -> Option<i32> {
+        lock(&self.shared.state).exit_status
+    }
+
     /// Whether the client left because its server went away: tmux's client exits 1 then
     /// (it exits 0 when detached, e.g. because its session was destroyed), or it ended
     /// without `%exit`. `false` while the connection is alive.
@@ -487,10 +492,25 @@ fn read_loop(shared: &Shared, stdout: impl Read, mut stderr: impl Read) {
     };
     shared.shut(reason);
     if let Some(mut child) = lock(&shared.child).take() {
-        let _ = child.kill();
-        if let Ok(status) = child.wait() {
-            lock(&shared.state).exit_status = status.code();
+        // It closed its output, so it is exiting: give it a moment to do so by itself (its
+        // exit status tells a killed server from a detach), then make sure.
+        let deadline = std::time::Instant::now() + Duration::from_millis(200);
+        let mut status = None;
+        while std::time::Instant::now() < deadline {
+            match child.try_wait() {
+                Ok(Some(s)) => {
+                    status = Some(s);
+                    break;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(1)),
+                Err(_) => break,
+            }
         }
+        if status.is_none() {
+            let _ = child.kill();
+            status = child.wait().ok();
+        }
+        lock(&shared.state).exit_status = status.and_then(|s| s.code());
     }
     lock(&shared.subscribers).clear();
 }
