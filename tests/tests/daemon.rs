@@ -488,3 +488,75 @@ fn idle_daemon_costs_little() {
     );
     assert!(rss_kb < 20 * 1024, "idle daemon RSS {rss_kb} kB");
 }
+
+fn next_saved(sub: &mut ctmux_core::Subscription) -> PathBuf {
+    match next_kind(sub, EventKind::SnapshotSaved).body {
+        EventBody::SnapshotSaved { file, .. } => PathBuf::from(file),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn autosave_follows_changes_survives_a_restart_and_stops_with_the_session() {
+    let env = Env::new();
+    env.session("keeper");
+    let s = env.session("work");
+    let (d, _) = Daemon::start(&env.client);
+    let filter = EventFilter {
+        session: Some("work".into()),
+        kinds: vec![EventKind::SnapshotSaved, EventKind::AutosaveStopped],
+        ..Default::default()
+    };
+    let mut sub = env.client.subscribe(&filter).unwrap();
+    assert_eq!(
+        daemon::autosave::set(&d.paths, "work", 0)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        daemon::autosave::set(&d.paths, "a:b", 5)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    daemon::autosave::set(&d.paths, "work", 1).unwrap();
+    let first = next_saved(&mut sub);
+    let panes = |f: &PathBuf| {
+        ctmux_core::snapshot::load(f)
+            .unwrap()
+            .snapshot
+            .windows
+            .iter()
+            .map(|w| w.panes.len())
+            .sum::<usize>()
+    };
+    assert_eq!(panes(&first), 1);
+    // The session changes; the next saves see it.
+    s.pane_create(Some("extra")).unwrap();
+    let mut latest = next_saved(&mut sub);
+    while panes(&latest) != 2 {
+        latest = next_saved(&mut sub);
+    }
+    let st = d.status();
+    assert_eq!(st.autosaves.len(), 1, "{st:?}");
+    assert!(st.autosaves[0].saves >= 2);
+    // A restarted daemon keeps saving.
+    drop(sub);
+    assert!(daemon::stop(&d.paths).unwrap());
+    let (d2, report) = Daemon::start(&env.client);
+    assert!(report.started);
+    let mut sub = env.client.subscribe(&filter).unwrap();
+    let after = next_saved(&mut sub);
+    assert_ne!(after, latest);
+    assert_eq!(panes(&after), 2);
+    // Killing the session stops it, by itself.
+    env.client.session_kill("work").unwrap();
+    let stopped = next_kind(&mut sub, EventKind::AutosaveStopped);
+    assert_eq!(stopped.body.session(), Some("work"));
+    assert!(daemon::autosave::load(&d2.paths)
+        .unwrap()
+        .sessions
+        .is_empty());
+    wait_until("the status to drop it", || d2.status().autosaves.is_empty());
+}

@@ -51,6 +51,25 @@ pub enum LiveCommand {
         #[arg(short = 'f', long)]
         follow: bool,
     },
+    /// Save SESSION every INTERVAL seconds, in the daemon (started if needed)
+    ///
+    /// Saves go to the state dir's snapshots/SESSION/ with the retention settings applied.
+    /// The schedule is kept in the state dir: it outlives this call and a daemon restart,
+    /// and stops by itself when the session is gone (event autosave_stopped).
+    /// -> session, interval_seconds, daemon_started
+    SessionAutosave {
+        /// Session name
+        session: String,
+        /// Seconds between saves (1 - 604800)
+        #[arg(value_name = "INTERVAL",
+              value_parser = clap::value_parser!(u64).range(1..=604_800))]
+        interval: u64,
+    },
+    /// Stop autosaving SESSION -> was_autosaved
+    SessionAutosaveStop {
+        /// Session name
+        session: String,
+    },
     /// The event daemon: start, stop, status, restart, logs, run
     #[command(subcommand)]
     Daemon(DaemonAction),
@@ -122,6 +141,8 @@ impl LiveCommand {
                 Some(&target.session)
             }
             LiveCommand::Event(EventAction::Subscribe { session, .. }) => session.as_deref(),
+            LiveCommand::SessionAutosave { session, .. }
+            | LiveCommand::SessionAutosaveStop { session } => Some(session),
             LiveCommand::Daemon(_) => None,
         }
     }
@@ -131,6 +152,8 @@ impl LiveCommand {
         match self {
             LiveCommand::PaneStream { .. } => "pane-stream",
             LiveCommand::PaneTail { .. } => "pane-tail",
+            LiveCommand::SessionAutosave { .. } => "session-autosave",
+            LiveCommand::SessionAutosaveStop { .. } => "session-autosave-stop",
             LiveCommand::Daemon(DaemonAction::Start) => "daemon start",
             LiveCommand::Daemon(DaemonAction::Stop) => "daemon stop",
             LiveCommand::Daemon(DaemonAction::Status) => "daemon status",
@@ -155,6 +178,10 @@ pub fn run(global: &Global, command: &LiveCommand, out: &mut dyn Write) -> i32 {
                 follow,
             } => tail(&client, target, *lines, *follow, out),
             LiveCommand::Daemon(action) => daemon_action(global, &client, action, out),
+            LiveCommand::SessionAutosave { session, interval } => {
+                autosave(&client, session, *interval)
+            }
+            LiveCommand::SessionAutosaveStop { session } => autosave_stop(&client, session),
             LiveCommand::Event(EventAction::Subscribe {
                 session,
                 pane,
@@ -290,6 +317,30 @@ fn daemon_action(
         }
         DaemonAction::Logs { lines, follow } => logs(&paths, *lines, *follow, out),
     }
+}
+
+fn autosave(client: &Ctmux, session: &str, interval: u64) -> Outcome {
+    client.session(session)?;
+    let paths = DaemonPaths::new(client.state_dir(), client.server())?;
+    daemon::autosave::set(&paths, session, interval)?;
+    let started = start(client)?;
+    Ok(fields([
+        ("interval_seconds", json!(interval)),
+        (
+            "daemon_started",
+            started.get("started").cloned().unwrap_or(json!(false)),
+        ),
+        (
+            "daemon_pid",
+            started.get("pid").cloned().unwrap_or(json!(null)),
+        ),
+    ]))
+}
+
+fn autosave_stop(client: &Ctmux, session: &str) -> Outcome {
+    let paths = DaemonPaths::new(client.state_dir(), client.server())?;
+    let was = daemon::autosave::remove(&paths, session)?;
+    Ok(fields([("was_autosaved", json!(was))]))
 }
 
 fn start(client: &Ctmux) -> Outcome {

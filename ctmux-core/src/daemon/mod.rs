@@ -8,6 +8,7 @@
 //! - `daemon.sock` — the 0600 unix socket clients talk to ([`protocol`]).
 //! - `events.log` (+ `.1` .. `.3`) — every event except output lines, JSON lines ([`log`]).
 //! - `daemon.out` — what the daemon process printed (start-up failures).
+//! - `autosave.json` — sessions to save periodically ([`autosave`]).
 //!
 //! [`start`] is idempotent (a running daemon is reported, not duplicated; two concurrent
 //! starts give exactly one daemon because only one process can take the lock), removes a
@@ -18,6 +19,7 @@
 //! The daemon itself is [`run`]: the CLI's `ctmux daemon start` re-runs its own binary as
 //! `ctmux ... daemon run` in a new process group, detached from the caller.
 
+pub mod autosave;
 pub mod log;
 pub mod protocol;
 mod server;
@@ -116,6 +118,9 @@ pub struct DaemonStatus {
     pub log: String,
     /// A problem found (socket missing, stale pid file, ...).
     pub problem: Option<String>,
+    /// Sessions saved periodically, and how that goes.
+    #[serde(default)]
+    pub autosaves: Vec<autosave::AutosaveStatus>,
 }
 
 /// Whether a daemon holds the lock at `paths.lock` (taking and dropping it if free).

@@ -1,5 +1,6 @@
 //! The daemon process itself: [`run`].
 
+use super::autosave::Autosaver;
 use super::log::{EventLog, MAX_BYTES};
 use super::protocol::{parse_request, ErrorReply, Request, MAX_REQUEST};
 use super::{DaemonPaths, DaemonStatus, PidFile};
@@ -28,6 +29,7 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 struct Shared {
     hub: Arc<Hub>,
+    autosaver: Mutex<Autosaver>,
     watcher: Mutex<Option<Watcher>>,
     started: Instant,
     stop: AtomicBool,
@@ -86,12 +88,15 @@ pub fn run(server: Server, state: StateDir) -> Result<()> {
     hub.publish(EventBody::DaemonStarted { pid });
     let shared = Arc::new(Shared {
         hub: Arc::clone(&hub),
+        autosaver: Mutex::new(Autosaver::new()),
         watcher: Mutex::new(Some(Watcher::start(server.clone(), Arc::clone(&hub))?)),
         started: Instant::now(),
         stop: AtomicBool::new(false),
         stop_reason: Mutex::new(String::new()),
         socket: paths.socket.display().to_string(),
     });
+
+    let jobs = start_jobs(&shared, &server, &state, &paths)?;
 
     while !shared.stop.load(Ordering::SeqCst) {
         if stop_signal.load(Ordering::SeqCst) {
@@ -152,6 +157,8 @@ pub fn run(server: Server, state: StateDir) -> Result<()> {
             r
         }
     };
+    shared.stop.store(true, Ordering::SeqCst);
+    let _ = jobs.join();
     hub.publish(EventBody::DaemonStopped { pid, reason });
     if let Some(w) = lock(&shared.watcher).take() {
         w.stop();
@@ -169,6 +176,40 @@ pub fn run(server: Server, state: StateDir) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// How often periodic jobs (autosave) run.
+const JOBS_EVERY: Duration = Duration::from_secs(1);
+
+/// The thread that runs periodic jobs with its own control-mode client.
+fn start_jobs(
+    shared: &Arc<Shared>,
+    server: &Server,
+    state: &StateDir,
+    paths: &DaemonPaths,
+) -> Result<std::thread::JoinHandle<()>> {
+    let client = crate::Ctmux::builder()
+        .server(server.clone())
+        .state_dir(state.path())
+        .backend_kind(crate::BackendKind::Control)
+        .build()?;
+    let shared = Arc::clone(shared);
+    let paths = paths.clone();
+    std::thread::Builder::new()
+        .name("ctmux-daemon-jobs".into())
+        .spawn(move || {
+            let mut next = Instant::now();
+            while !shared.stop.load(Ordering::SeqCst) {
+                if Instant::now() >= next {
+                    next = Instant::now() + JOBS_EVERY;
+                    if client.server().is_running() {
+                        lock(&shared.autosaver).tick(&client, &paths, &shared.hub);
+                    }
+                }
+                std::thread::sleep(TICK);
+            }
+        })
+        .map_err(|e| Error::io("starting the jobs thread", e))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -286,6 +327,7 @@ fn status_reply(shared: &Shared) -> serde_json::Value {
         socket: shared.socket.clone(),
         log: String::new(),
         problem: None,
+        autosaves: lock(&shared.autosaver).status(),
     };
     let mut v = serde_json::to_value(st).unwrap_or_default();
     v["ok"] = serde_json::Value::Bool(true);

@@ -114,6 +114,13 @@ pub enum EventBody {
         /// The snapshot file.
         file: String,
     },
+    /// The daemon stopped autosaving a session.
+    AutosaveStopped {
+        /// The session.
+        session: String,
+        /// Why (`"session is gone"`).
+        reason: String,
+    },
     /// The daemon started.
     DaemonStarted {
         /// Its pid.
@@ -169,6 +176,8 @@ pub enum EventKind {
     CommandFinished,
     /// [`EventBody::SnapshotSaved`].
     SnapshotSaved,
+    /// [`EventBody::AutosaveStopped`].
+    AutosaveStopped,
     /// [`EventBody::DaemonStarted`].
     DaemonStarted,
     /// [`EventBody::DaemonStopped`].
@@ -187,7 +196,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind a filter can name.
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 15] = [
         EventKind::SessionCreated,
         EventKind::SessionClosed,
         EventKind::PaneCreated,
@@ -196,6 +205,7 @@ impl EventKind {
         EventKind::PatternMatched,
         EventKind::CommandFinished,
         EventKind::SnapshotSaved,
+        EventKind::AutosaveStopped,
         EventKind::DaemonStarted,
         EventKind::DaemonStopped,
         EventKind::ServerLost,
@@ -215,6 +225,7 @@ impl EventKind {
             EventKind::PatternMatched => "pattern_matched",
             EventKind::CommandFinished => "command_finished",
             EventKind::SnapshotSaved => "snapshot_saved",
+            EventKind::AutosaveStopped => "autosave_stopped",
             EventKind::DaemonStarted => "daemon_started",
             EventKind::DaemonStopped => "daemon_stopped",
             EventKind::ServerLost => "server_lost",
@@ -273,6 +284,7 @@ impl EventBody {
             EventBody::PatternMatched { .. } => EventKind::PatternMatched,
             EventBody::CommandFinished { .. } => EventKind::CommandFinished,
             EventBody::SnapshotSaved { .. } => EventKind::SnapshotSaved,
+            EventBody::AutosaveStopped { .. } => EventKind::AutosaveStopped,
             EventBody::DaemonStarted { .. } => EventKind::DaemonStarted,
             EventBody::DaemonStopped { .. } => EventKind::DaemonStopped,
             EventBody::ServerLost { .. } => EventKind::ServerLost,
@@ -293,7 +305,8 @@ impl EventBody {
             | EventBody::Output { session, .. }
             | EventBody::PatternMatched { session, .. }
             | EventBody::CommandFinished { session, .. }
-            | EventBody::SnapshotSaved { session, .. } => Some(session),
+            | EventBody::SnapshotSaved { session, .. }
+            | EventBody::AutosaveStopped { session, .. } => Some(session),
             _ => None,
         }
     }
