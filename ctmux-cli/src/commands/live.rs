@@ -14,7 +14,6 @@ use clap::Subcommand;
 use ctmux_core::daemon::{self, DaemonPaths};
 use ctmux_core::{Ctmux, ErrorKind, EventFilter, EventKind};
 use serde_json::json;
-use std::ffi::OsString;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -274,25 +273,6 @@ fn tail(
     follow(&mut s, &pane, None, out)
 }
 
-/// The global options that aim a `ctmux` child at the same server and state dir.
-fn global_args(client: &Ctmux) -> Vec<OsString> {
-    let mut args: Vec<OsString> = Vec::new();
-    match client.server().socket() {
-        ctmux_core::Socket::Name(n) => {
-            args.push("--socket".into());
-            args.push(n.into());
-        }
-        ctmux_core::Socket::Path(p) => {
-            args.push("--socket-path".into());
-            args.push(p.into());
-        }
-        _ => {}
-    }
-    args.push("--state-dir".into());
-    args.push(client.state_dir().path().into());
-    args
-}
-
 fn daemon_action(
     global: &Global,
     client: &Ctmux,
@@ -320,9 +300,7 @@ fn daemon_action(
 }
 
 fn autosave(client: &Ctmux, session: &str, interval: u64) -> Outcome {
-    client.session(session)?;
-    let paths = DaemonPaths::new(client.state_dir(), client.server())?;
-    daemon::autosave::set(&paths, session, interval)?;
+    client.autosave_set(session, interval)?;
     let started = start(client)?;
     Ok(fields([
         ("interval_seconds", json!(interval)),
@@ -338,18 +316,14 @@ fn autosave(client: &Ctmux, session: &str, interval: u64) -> Outcome {
 }
 
 fn autosave_stop(client: &Ctmux, session: &str) -> Outcome {
-    let paths = DaemonPaths::new(client.state_dir(), client.server())?;
-    let was = daemon::autosave::remove(&paths, session)?;
+    let was = client.autosave_stop(session)?;
     Ok(fields([("was_autosaved", json!(was))]))
 }
 
 fn start(client: &Ctmux) -> Outcome {
     let exe = std::env::current_exe()
         .map_err(|e| Failure::new(ErrorKind::Io, format!("finding the ctmux binary: {e}")))?;
-    let mut args = global_args(client);
-    args.push("daemon".into());
-    args.push("run".into());
-    let report = daemon::start(client.server(), client.state_dir(), &exe, &args)?;
+    let report = client.daemon_start(&exe, &[])?;
     let mut f = to_fields(&report.status)?;
     f.insert("started".into(), json!(report.started));
     f.insert("removed_stale".into(), json!(report.removed_stale));

@@ -385,3 +385,127 @@ fn remove_stale(paths: &DaemonPaths) {
     let _ = fs::remove_file(&paths.pid);
     let _ = fs::remove_file(&paths.socket);
 }
+
+/// The arguments that tell [`run_from_args`] which server and state dir to serve:
+/// `[--socket NAME | --socket-path PATH] --state-dir DIR daemon run` (the CLI's own syntax,
+/// so `ctmux <these>` runs the daemon too). A binding that starts the daemon through its own
+/// interpreter passes them to a small entry point calling [`run_from_args`].
+pub fn launch_args(server: &Server, state: &StateDir) -> Vec<OsString> {
+    let mut args: Vec<OsString> = Vec::new();
+    match server.socket() {
+        crate::server::Socket::Name(n) => {
+            args.push("--socket".into());
+            args.push(n.into());
+        }
+        crate::server::Socket::Path(p) => {
+            args.push("--socket-path".into());
+            args.push(p.into());
+        }
+        crate::server::Socket::Default => {}
+    }
+    args.push("--state-dir".into());
+    args.push(state.path().into());
+    args.push("daemon".into());
+    args.push("run".into());
+    args
+}
+
+/// Run the daemon (blocking, as [`run`]) for the server and state dir named by `args`, as
+/// [`launch_args`] wrote them.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for arguments [`launch_args`] would not write; else as [`run`].
+pub fn run_from_args(args: &[String]) -> Result<()> {
+    let mut socket = crate::server::Socket::Default;
+    let mut state = None;
+    let mut rest = args.iter();
+    let mut tail = Vec::new();
+    while let Some(a) = rest.next() {
+        match a.as_str() {
+            "--socket" | "--socket-path" | "--state-dir" => {
+                let v = rest.next().ok_or_else(|| {
+                    Error::invalid("daemon arguments", format!("{a} needs a value"))
+                })?;
+                match a.as_str() {
+                    "--socket" => socket = crate::server::Socket::Name(v.clone()),
+                    "--socket-path" => socket = crate::server::Socket::Path(PathBuf::from(v)),
+                    _ => state = Some(PathBuf::from(v)),
+                }
+            }
+            other => tail.push(other),
+        }
+    }
+    if tail != ["daemon", "run"] {
+        return Err(Error::invalid(
+            "daemon arguments",
+            format!("expected [--socket N|--socket-path P] --state-dir D daemon run, got {args:?}"),
+        ));
+    }
+    let state =
+        state.ok_or_else(|| Error::invalid("daemon arguments", "--state-dir is required"))?;
+    run(Server::new(socket)?, StateDir::open(state)?)
+}
+
+impl crate::client::Ctmux {
+    /// This server's daemon files.
+    ///
+    /// # Errors
+    /// As [`DaemonPaths::new`].
+    pub fn daemon_paths(&self) -> Result<DaemonPaths> {
+        DaemonPaths::new(self.state_dir(), self.server())
+    }
+
+    /// The daemon's status ([`status`]).
+    ///
+    /// # Errors
+    /// As [`status`].
+    pub fn daemon_status(&self) -> Result<DaemonStatus> {
+        status(&self.daemon_paths()?)
+    }
+
+    /// Start the daemon unless it runs ([`start`]): `program` is run with `args_before`
+    /// followed by [`launch_args`] (e.g. the `ctmux` binary and no extra arguments, or a
+    /// Python interpreter and `["-m", "ctmux._daemon"]`).
+    ///
+    /// # Errors
+    /// As [`start`].
+    pub fn daemon_start(&self, program: &Path, args_before: &[OsString]) -> Result<StartReport> {
+        let mut args = args_before.to_vec();
+        args.extend(launch_args(self.server(), self.state_dir()));
+        start(self.server(), self.state_dir(), program, &args)
+    }
+
+    /// Stop the daemon ([`stop`]); whether one was running.
+    ///
+    /// # Errors
+    /// As [`stop`].
+    pub fn daemon_stop(&self) -> Result<bool> {
+        stop(&self.daemon_paths()?)
+    }
+
+    /// The last `n` events of the daemon's log, oldest first.
+    ///
+    /// # Errors
+    /// As [`log::tail`].
+    pub fn daemon_logs(&self, n: usize) -> Result<Vec<crate::events::Event>> {
+        log::tail(&self.daemon_paths()?.log, n)
+    }
+
+    /// Have the daemon save `session` every `interval_seconds` ([`autosave::set`]). The
+    /// session must exist; the daemon must run (or be started) for saves to happen.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for a missing session; as [`autosave::set`].
+    pub fn autosave_set(&self, session: &str, interval_seconds: u64) -> Result<()> {
+        self.session(session)?;
+        autosave::set(&self.daemon_paths()?, session, interval_seconds)
+    }
+
+    /// Stop autosaving `session`; whether it was autosaved.
+    ///
+    /// # Errors
+    /// As [`autosave::remove`].
+    pub fn autosave_stop(&self, session: &str) -> Result<bool> {
+        autosave::remove(&self.daemon_paths()?, session)
+    }
+}
