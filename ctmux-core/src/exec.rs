@@ -16,7 +16,11 @@
 //!    captures the pane and keeps the lines between the echoed wrapper line and the marker.
 //!    When the backend's control-mode client is attached to the pane's session, no waiter
 //!    is started: the exec subscribed to the pushed notifications before typing, and the
-//!    wait ends once the pane's `%output` shows the marker and then the next prompt.
+//!    wait ends once the pane's `%output` shows the marker and then the next prompt. Such an
+//!    exec is *quiet*: the shell runs no `tmux` notifier (a process on the prompt's path);
+//!    the wait sets `@ctmux-done` itself in the tmux call that captures the output. A quiet
+//!    exec nobody waited for is recognised later by its marker on the screen (a later wait,
+//!    or the next exec, records it).
 //!
 //! Shells without a prompt hook (dash, ksh) report from the end of the wrapper instead; an
 //! interrupted command there reports nothing, and the wait ends in a timeout.
@@ -67,12 +71,18 @@ pub struct ExecHandle {
     started: Instant,
     shell_pid: i32,
     known_done: bool,
+    /// The shell does not report (no notifier): this handle records `@ctmux-done` itself
+    /// once it has seen the marker in the pushed output.
+    quiet: bool,
     /// The pane's pushed output, when the backend's control client is attached to the pane's
     /// session (subscribed before the command was typed); taken by a wait, put back when the
     /// wait stops early.
     watch: Arc<Mutex<Option<OutputWatch>>>,
     /// How many `tmux wait-for` waiters this handle's waits started.
     waiters: Arc<AtomicU64>,
+    /// The exit status read from the pushed end marker (quiet execs record it with the
+    /// capture that collects the output, in the same tmux call).
+    pushed_rc: Arc<Mutex<Option<i32>>>,
 }
 
 /// Looks for an exec's end marker in one pane's pushed `%output` bytes.
@@ -99,6 +109,17 @@ enum Scan {
 /// marker *before* its notifier sets `@ctmux-done`; the shell draws its next prompt only after
 /// the notifier has exited. Output after the marker's line means the exec has reported, so a
 /// next exec is not Busy.
+/// The exit status in `<needle><rc>:end` within `buf`, if whole.
+fn marker_rc(buf: &[u8], needle: &[u8]) -> Option<i32> {
+    let at = buf.windows(needle.len()).rposition(|w| w == needle)?;
+    let rest = &buf[at + needle.len()..];
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || !rest[digits..].starts_with(b":end") {
+        return None;
+    }
+    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
+}
+
 fn scan_marker(buf: &[u8], needle: &[u8]) -> Scan {
     const END: &[u8] = b":end";
     let mut from = 0;
@@ -200,6 +221,19 @@ fn new_exec_id(pane: &Pane) -> String {
     format!("{}x{:012x}", pane.id().number(), h & 0xffff_ffff_ffff)
 }
 
+/// Set the pane's `@ctmux-done` to `<id>:<rc>`.
+fn record_done(pane: &Pane, id: &str, exit_code: i32) -> Result<()> {
+    pane.tmux(&[
+        "set-option",
+        "-p",
+        "-t",
+        &pane.target(),
+        DONE_OPTION,
+        &format!("{id}:{exit_code}"),
+    ])
+    .map(|_| ())
+}
+
 /// Quote `s` for a POSIX shell: single quotes, with `'` written as `'\''`.
 pub(crate) fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
@@ -218,13 +252,23 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 }
 
 /// The wrapper sourced by the pane's shell (POSIX sh syntax; zsh-only parts go through eval).
-fn wrapper_script(id: &str, cmd_file: &Path, notify: &str, pane: &str, hook_key: &str) -> String {
+/// `quiet`: the caller watches the pane's pushed output and records `@ctmux-done` itself, so
+/// the hook only prints the marker (no `tmux` notifier process before the next prompt).
+fn wrapper_script(
+    id: &str,
+    cmd_file: &Path,
+    notify: &str,
+    pane: &str,
+    hook_key: &str,
+    quiet: bool,
+) -> String {
     format!(
         r#"__ctmux_pending={id}
+__ctmux_quiet={quiet}
 if [ "${{__ctmux_hooked-}}" != {key} ]; then
 __ctmux_report() {{
 printf '\033[8mctmux:%s:%s:end\033[28m\n' "$__ctmux_pending" "$1"
-{notify} set-option -p -t {pane} {done} "$__ctmux_pending:$1" \; wait-for -S "ctmux-$__ctmux_pending" >/dev/null 2>&1
+if [ "${{__ctmux_quiet-0}}" != 1 ]; then {notify} set-option -p -t {pane} {done} "$__ctmux_pending:$1" \; wait-for -S "ctmux-$__ctmux_pending" >/dev/null 2>&1; fi
 __ctmux_pending=
 }}
 __ctmux_hook() {{
@@ -252,6 +296,7 @@ fi
 __ctmux_tail
 "#,
         id = sh_quote(id),
+        quiet = u8::from(quiet),
         key = sh_quote(hook_key),
         notify = notify,
         pane = sh_quote(pane),
@@ -291,10 +336,18 @@ impl Pane {
             });
         }
         if let Some((id, None)) = info.last_exec() {
-            return Err(Error::Busy {
-                pane: self.target(),
-                reason: format!("exec {id} has not finished"),
-            });
+            // A quiet exec (completion watched over control mode) whose waiter never
+            // recorded it: its marker on the screen says it finished.
+            let cap = self.tmux(&["capture-pane", "-p", "-J", "-t", &self.target(), "-S", "-"])?;
+            match extract(&cap, &id) {
+                Extract::Done { exit_code, .. } => record_done(self, &id, exit_code)?,
+                Extract::Running { .. } => {
+                    return Err(Error::Busy {
+                        pane: self.target(),
+                        reason: format!("exec {id} has not finished"),
+                    })
+                }
+            }
         }
         remove_pane_files(&dir, self.id().number());
         let id = new_exec_id(self);
@@ -307,11 +360,8 @@ impl Pane {
             sh_quote(&self.client().server().tmux_path().to_string_lossy()),
             sh_quote(&socket)
         );
-        let hook_key = format!("{}|{}", socket, self.target());
-        write_private(
-            &wrap_file,
-            &wrapper_script(&id, &cmd_file, &notify, &self.target(), &hook_key),
-        )?;
+        // The version part makes shells with an older hook install the current one.
+        let hook_key = format!("{}|{}|v2", socket, self.target());
         // Subscribe before typing, so no byte of the marker can be pushed before we listen.
         let watch = self
             .client()
@@ -323,6 +373,11 @@ impl Pane {
                 needle: format!("ctmux:{id}:").into_bytes(),
                 buf: Vec::new(),
             });
+        let quiet = watch.is_some();
+        write_private(
+            &wrap_file,
+            &wrapper_script(&id, &cmd_file, &notify, &self.target(), &hook_key, quiet),
+        )?;
         let target = self.target();
         let typed = format!(" . {}", sh_quote(&wrap_file.to_string_lossy()));
         let started_ms = std::time::SystemTime::now()
@@ -368,8 +423,10 @@ impl Pane {
             started: Instant::now(),
             shell_pid: info.pid,
             known_done: false,
+            quiet,
             watch: Arc::new(Mutex::new(watch)),
             waiters: Arc::default(),
+            pushed_rc: Arc::default(),
         })
     }
 
@@ -492,8 +549,10 @@ impl Pane {
                     .unwrap_or_else(Instant::now),
                 shell_pid: info.pid,
                 known_done: code.is_some(),
+                quiet: false,
                 watch: Arc::default(),
                 waiters: Arc::default(),
+                pushed_rc: Arc::default(),
             };
             return handle.wait_cancellable(timeout, cancel).map(Some);
         }
@@ -630,6 +689,27 @@ impl ExecHandle {
         &self.pane
     }
 
+    /// [`ExecHandle::capture_all`], setting `@ctmux-done` to `<id>:<rc>` in the same call.
+    fn capture_all_recording(&self, rc: i32) -> Result<String> {
+        let target = self.pane.target();
+        self.pane.tmux(&[
+            "capture-pane",
+            "-p",
+            "-J",
+            "-t",
+            &target,
+            "-S",
+            "-",
+            ";",
+            "set-option",
+            "-p",
+            "-t",
+            &target,
+            DONE_OPTION,
+            &format!("{}:{rc}", self.id),
+        ])
+    }
+
     fn capture_all(&self) -> Result<String> {
         self.pane.tmux(&[
             "capture-pane",
@@ -677,7 +757,19 @@ impl ExecHandle {
         if !self.known_done {
             self.block_until_done(deadline, timeout, cancel)?;
         }
-        let result = self.collect();
+        // A quiet exec's `@ctmux-done` is set in the same tmux call as the capture when the
+        // pushed marker gave the status, else right after.
+        let pushed = if self.quiet {
+            *self.pushed_rc.lock().unwrap_or_else(|e| e.into_inner())
+        } else {
+            None
+        };
+        let result = self.collect(pushed);
+        if let Ok(r) = &result {
+            if self.quiet && pushed.is_none() {
+                self.record_done(r.exit_code)?;
+            }
+        }
         self.settle();
         if let Ok(dir) = self.pane.client().exec_dir() {
             for ext in ["sh", "cmd"] {
@@ -699,11 +791,27 @@ impl ExecHandle {
 
     fn finished(&self) -> Result<bool> {
         let info = self.pane.info()?;
-        Ok(info
+        let done = info
             .done
             .as_deref()
             .and_then(|d| d.rsplit_once(':'))
-            .is_some_and(|(id, _)| id == self.id))
+            .is_some_and(|(id, _)| id == self.id);
+        if done {
+            return Ok(true);
+        }
+        // A quiet exec whose watcher went away reports only through its marker.
+        if foreground_job(info.pid).is_none() {
+            if let Extract::Done { exit_code, .. } = extract(&self.capture_all()?, &self.id) {
+                self.record_done(exit_code)?;
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Set `@ctmux-done` for this exec (what the shell's notifier does in non-quiet mode).
+    fn record_done(&self, exit_code: i32) -> Result<()> {
+        record_done(&self.pane, &self.id, exit_code)
     }
 
     /// How many `tmux wait-for` waiter processes this handle's waits have started (0 when
@@ -725,7 +833,11 @@ impl ExecHandle {
         let taken = self.watch.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(mut watch) = taken {
             match self.watch_output(&mut watch, deadline, timeout, cancel) {
-                Ok(Watched::Marker) => return Ok(()),
+                Ok(Watched::Marker) => {
+                    *self.pushed_rc.lock().unwrap_or_else(|e| e.into_inner()) =
+                        marker_rc(&watch.buf, &watch.needle);
+                    return Ok(());
+                }
                 Ok(Watched::Closed) => {}
                 Err(e) => {
                     // Stopped early (timeout, cancel): a later wait goes on watching.
@@ -908,12 +1020,16 @@ impl ExecHandle {
         outcome
     }
 
-    fn collect(&self) -> Result<ExecResult> {
+    fn collect(&self, record: Option<i32>) -> Result<ExecResult> {
         // The marker is printed before the channel is signalled, but tmux may handle the
         // signal before it has read the marker from the pty: retry briefly.
         let deadline = Instant::now() + Duration::from_secs(2);
+        let mut record = record;
         loop {
-            let cap = self.capture_all()?;
+            let cap = match record.take() {
+                Some(rc) => self.capture_all_recording(rc)?,
+                None => self.capture_all()?,
+            };
             match extract(&cap, &self.id) {
                 Extract::Done {
                     exit_code,

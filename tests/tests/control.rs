@@ -630,3 +630,37 @@ fn exec_completion_from_pushed_output_else_the_waiter() {
     assert_eq!((r.output.as_str(), r.exit_code), ("late\n", 0));
     assert_eq!(h.waiters_started(), 1, "the wait-for fallback");
 }
+
+/// Over a connection attached to the pane's session the shell runs no `tmux` notifier: the
+/// waiter records `@ctmux-done`. An exec nobody waited for is still recovered from the end
+/// marker on the screen, by a later wait and by the next exec (not Busy).
+#[test]
+fn quiet_execs_nobody_waited_for_are_recovered_from_the_marker() {
+    let env = Env::with_backend(BackendKind::Control);
+    let pane = env.pane0("quiet");
+    pane.run("true", T).unwrap();
+    let h = pane.exec("echo dropped; f() { return 7; }; f").unwrap();
+    drop(h);
+    let r = pane.wait(T).unwrap().expect("the dropped exec");
+    assert_eq!((r.exit_code, r.output.as_str()), (7, "dropped\n"));
+    let h = pane.exec("echo again").unwrap();
+    drop(h);
+    crate::common::wait_running(&pane, false);
+    std::thread::sleep(Duration::from_millis(200));
+    let r = pane
+        .run("echo next", T)
+        .expect("not Busy once the marker is on screen");
+    assert_eq!((r.exit_code, r.output.as_str()), (0, "next\n"));
+    let done = env
+        .client
+        .tmux(&[
+            "show-options",
+            "-p",
+            "-v",
+            "-t",
+            &pane.id().to_string(),
+            "@ctmux-done",
+        ])
+        .unwrap();
+    assert_eq!(done.trim(), format!("{}:0", r.exec_id));
+}
