@@ -38,6 +38,7 @@ pub mod ids;
 pub mod isolated;
 pub mod keys;
 pub mod layout;
+pub mod limits;
 pub mod metrics;
 pub mod orchestrate;
 pub mod pane;
@@ -64,6 +65,9 @@ pub use health::{
 };
 pub use ids::{Label, PaneId, PaneRef, SessionName};
 pub use isolated::IsolatedServer;
+pub use limits::{
+    ActionTaken, Enforcer, EnforcerConfig, LimitAction, LimitKind, LimitMode, PaneLimits,
+};
 pub use orchestrate::{
     GroupUp, MemberExec, MemberKill, MemberOutcome, UpAction, UpFailure, UpStep,
 };

@@ -215,6 +215,11 @@ fn mem_total_bytes() -> u64 {
     })
 }
 
+/// The machine's RAM in MiB (0 if `/proc/meminfo` cannot be read).
+pub(crate) fn mem_total_mb() -> f64 {
+    mem_total_bytes() as f64 / MIB
+}
+
 /// Seconds since boot, from the boot time (read once from `/proc/stat`) and the clock.
 fn uptime_secs() -> f64 {
     static BOOT: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();

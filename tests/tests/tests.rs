@@ -8,6 +8,7 @@ mod deps;
 mod exec;
 mod groups;
 mod health;
+mod limits;
 mod metrics;
 mod panes;
 mod snapshots;
