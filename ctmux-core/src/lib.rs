@@ -40,6 +40,7 @@ pub mod keys;
 pub mod layout;
 pub mod limits;
 pub mod metrics;
+pub mod metrics_history;
 pub mod orchestrate;
 pub mod pane;
 pub mod procfs;
