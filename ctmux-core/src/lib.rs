@@ -30,6 +30,7 @@ pub mod control;
 pub mod deps;
 pub mod error;
 pub mod exec;
+pub mod gc;
 pub mod group;
 pub mod groups_file;
 pub mod health;
