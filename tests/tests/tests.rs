@@ -6,6 +6,7 @@ mod common;
 mod control;
 mod deps;
 mod exec;
+mod gc;
 mod groups;
 mod health;
 mod limits;

@@ -6,7 +6,7 @@ use super::plan::{
 };
 use super::{GcConfig, GcReport, Skipped, KEEP_OPTION};
 use crate::client::{no_sessions, Ctmux, SEP};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::pane::foreground_job;
 use std::collections::HashMap;
 use std::time::UNIX_EPOCH;
@@ -186,16 +186,17 @@ fn still_protected(client: &Ctmux, session_id: &str) -> Option<String> {
     None
 }
 
-/// Execute `actions`, filling `report`.
+/// Execute `actions`, filling `report` in plan order.
 pub(crate) fn execute(
     client: &Ctmux,
     _config: &GcConfig,
     actions: Vec<GcAction>,
     report: &mut GcReport,
 ) -> Result<()> {
-    let mut state_drops = Vec::new();
-    for a in actions {
-        let outcome: std::result::Result<(), String> = match &a {
+    let mut outcomes: Vec<Option<std::result::Result<(), String>>> = Vec::new();
+    let mut state_drops: Vec<usize> = Vec::new();
+    for (i, a) in actions.iter().enumerate() {
+        let outcome = match a {
             GcAction::KillSession { session_id, .. } => match still_protected(client, session_id) {
                 Some(why) => Err(why),
                 None => client
@@ -222,7 +223,8 @@ pub(crate) fn execute(
             GcAction::DropGroupMember { .. }
             | GcAction::DropDependency { .. }
             | GcAction::DropHealth { .. } => {
-                state_drops.push(a);
+                state_drops.push(i);
+                outcomes.push(None);
                 continue;
             }
             GcAction::DeleteSnapshot { file, .. } => {
@@ -232,67 +234,65 @@ pub(crate) fn execute(
                 std::fs::remove_file(file).map_err(|e| format!("removing {}: {e}", file.display()))
             }
         };
-        match outcome {
+        outcomes.push(Some(outcome));
+    }
+    if !state_drops.is_empty() {
+        // Every state change in one locked read-modify-write of the groups file.
+        let results = crate::groups_file::update(client.state_dir(), |file| {
+            Ok(state_drops
+                .iter()
+                .map(|&i| drop_state(file, &actions[i]))
+                .collect::<Vec<bool>>())
+        });
+        match results {
+            Ok(found) => {
+                for (&i, f) in state_drops.iter().zip(found) {
+                    outcomes[i] = Some(if f {
+                        Ok(())
+                    } else {
+                        Err("already gone".into())
+                    });
+                }
+            }
+            Err(e) => {
+                for &i in &state_drops {
+                    outcomes[i] = Some(Err(e.to_string()));
+                }
+            }
+        }
+    }
+    for (a, outcome) in actions.into_iter().zip(outcomes) {
+        match outcome.unwrap_or_else(|| Err("not run".into())) {
             Ok(()) => report.actions.push(a),
             Err(reason) => report.skipped.push(Skipped { action: a, reason }),
         }
     }
-    if state_drops.is_empty() {
-        return Ok(());
-    }
-    // Every state change in one locked read-modify-write of the groups file.
-    let results = crate::groups_file::update(client.state_dir(), |file| {
-        let mut results = Vec::new();
-        for a in &state_drops {
-            let found = match a {
-                GcAction::DropGroupMember { group, session } => {
-                    file.groups.get_mut(group).is_some_and(|g| {
-                        let before = g.sessions.len();
-                        g.sessions.retain(|s| s != session);
-                        g.start.remove(session);
-                        g.sessions.len() != before
-                    })
-                }
-                GcAction::DropDependency { session, needs } => {
-                    let found = file.dependencies.get_mut(session).is_some_and(|bs| {
-                        let before = bs.len();
-                        bs.retain(|b| b != needs);
-                        bs.len() != before
-                    });
-                    if file.dependencies.get(session).is_some_and(Vec::is_empty) {
-                        file.dependencies.remove(session);
-                    }
-                    found
-                }
-                GcAction::DropHealth { session } => file.health.remove(session).is_some(),
-                _ => false,
-            };
-            results.push(found);
-        }
-        Ok(results)
-    });
-    match results {
-        Ok(found) => {
-            for (a, f) in state_drops.into_iter().zip(found) {
-                if f {
-                    report.actions.push(a);
-                } else {
-                    report.skipped.push(Skipped {
-                        action: a,
-                        reason: "already gone".into(),
-                    });
-                }
-            }
-        }
-        Err(e) => {
-            let reason = Error::to_string(&e);
-            for a in state_drops {
-                report.skipped.push(Skipped {
-                    action: a,
-                    reason: reason.clone(),
-                });
-            }
-        }
-    }
     Ok(())
+}
+
+/// Apply one state drop to the groups file; whether there was something to drop.
+fn drop_state(file: &mut crate::groups_file::GroupsFile, a: &GcAction) -> bool {
+    match a {
+        GcAction::DropGroupMember { group, session } => {
+            file.groups.get_mut(group).is_some_and(|g| {
+                let before = g.sessions.len();
+                g.sessions.retain(|s| s != session);
+                g.start.remove(session);
+                g.sessions.len() != before
+            })
+        }
+        GcAction::DropDependency { session, needs } => {
+            let found = file.dependencies.get_mut(session).is_some_and(|bs| {
+                let before = bs.len();
+                bs.retain(|b| b != needs);
+                bs.len() != before
+            });
+            if file.dependencies.get(session).is_some_and(Vec::is_empty) {
+                file.dependencies.remove(session);
+            }
+            found
+        }
+        GcAction::DropHealth { session } => file.health.remove(session).is_some(),
+        _ => false,
+    }
 }
