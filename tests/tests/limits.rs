@@ -361,3 +361,4 @@ fn set_get_clear_and_bad_input() {
         ErrorKind::InvalidInput
     );
 }
+
