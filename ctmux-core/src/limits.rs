@@ -25,14 +25,16 @@
 //! as an event, printable as a log line); repeated ticks of one episode (one job over one
 //! limit) report once, not every tick.
 //!
-//! Caveat of the duty cycle, documented in `docs/metrics.md`: when the stopped job is a
-//! direct child of an interactive shell with job control (the usual case), the shell sees it
-//! stop, reports it `Stopped` and takes the terminal back; the job then runs on as a
-//! background job of that shell, still under the duty cycle, until it exits.
+//! When the processes the shell started use little of the job's CPU (a build tool whose
+//! workers do the work), only the other processes of the group are stopped, so the shell
+//! never sees its job stop. Otherwise the whole group is stopped, and (documented in
+//! `docs/metrics.md`) an interactive shell with job control sees its direct child stop,
+//! reports it `Stopped` and takes the terminal back; the job then runs on as a background
+//! job of that shell, still under the duty cycle, until it exits.
 
 use crate::client::{no_sessions, Ctmux, SEP};
 use crate::error::{Error, Result};
-use crate::metrics::MetricsSampler;
+use crate::metrics::{MetricsSampler, ProcessMetrics};
 use crate::pane::{foreground_job, Pane};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
@@ -462,9 +464,46 @@ struct Throttle {
     pgid: i32,
     session: String,
     limit: f64,
+    scope: Scope,
     stopped: bool,
     /// When the budget was last overdrawn.
     last_over: Instant,
+}
+
+/// Which processes of the job a duty cycle stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// The whole process group (the busy process is the job's leader).
+    Group,
+    /// Only the group's processes that are not children of the shell: the shell never sees
+    /// its job stop, so it keeps the job in the foreground (a build tool or test runner
+    /// whose workers burn the CPU).
+    Workers,
+}
+
+/// The job's processes in the tree: `(pid, is a child of the shell, cpu percent)`.
+fn members(pgid: i32, shell_pid: i32, procs: &[ProcessMetrics]) -> Vec<(i32, bool, f64)> {
+    procs
+        .iter()
+        .filter(|p| crate::procfs::stat(p.pid).is_ok_and(|s| s.pgrp == pgid))
+        .map(|p| (p.pid, p.ppid == shell_pid, p.cpu_percent))
+        .collect()
+}
+
+/// Stop the job (its group, or its workers). Whether anything was stopped.
+fn stop_job(t: &Throttle, shell_pid: i32, procs: &[ProcessMetrics]) -> bool {
+    match t.scope {
+        Scope::Group => signal_group(t.pgid, Signal::SIGSTOP),
+        Scope::Workers => {
+            let mut any = false;
+            for (pid, leader, _) in members(t.pgid, shell_pid, procs) {
+                if !leader && pid > 1 {
+                    any |= nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGSTOP).is_ok();
+                }
+            }
+            any
+        }
+    }
 }
 
 /// Per-pane enforcement state.
@@ -617,7 +656,8 @@ impl Enforcer {
                     ..PaneState::default()
                 };
             }
-            let Ok(m) = self.sampler.measure(&id, p.shell_pid, false) else {
+            let breakdown = p.limits.cpu_percent.is_some();
+            let Ok(m) = self.sampler.measure(&id, p.shell_pid, breakdown) else {
                 continue;
             };
             let ctx = Ctx {
@@ -628,7 +668,8 @@ impl Enforcer {
             };
             let st = self.panes.get_mut(&id).expect("inserted above");
             memory_step(&ctx, st, m.memory_mb, &mut actions);
-            cpu_step(&ctx, st, m.cpu_percent, &mut actions);
+            let procs = m.processes.unwrap_or_default();
+            cpu_step(&ctx, st, m.cpu_percent, &procs, &mut actions);
         }
         Ok(actions)
     }
@@ -742,6 +783,8 @@ fn memory_step(ctx: &Ctx<'_>, st: &mut PaneState, observed: f64, out: &mut Vec<L
                 return;
             }
             if signal_group(pgid, Signal::SIGTERM) {
+                // A job stopped by a CPU duty cycle must run to act on SIGTERM.
+                signal_group(pgid, Signal::SIGCONT);
                 st.terminated = Some((pgid, ctx.now));
                 st.mem_notified = false;
                 out.push(ctx.action(
@@ -775,7 +818,13 @@ fn memory_step(ctx: &Ctx<'_>, st: &mut PaneState, observed: f64, out: &mut Vec<L
     }
 }
 
-fn cpu_step(ctx: &Ctx<'_>, st: &mut PaneState, observed: f64, out: &mut Vec<LimitAction>) {
+fn cpu_step(
+    ctx: &Ctx<'_>,
+    st: &mut PaneState,
+    observed: f64,
+    procs: &[ProcessMetrics],
+    out: &mut Vec<LimitAction>,
+) {
     let limits = &ctx.p.limits;
     let dt = st
         .last_tick
@@ -823,8 +872,13 @@ fn cpu_step(ctx: &Ctx<'_>, st: &mut PaneState, observed: f64, out: &mut Vec<Limi
             ));
         } else if over {
             t.last_over = ctx.now;
+            // Workers stopped for a whole tick and still over: the leader itself is busy.
+            if t.scope == Scope::Workers && t.stopped && observed > limit {
+                t.scope = Scope::Group;
+                t.stopped = false;
+            }
             if !t.stopped {
-                t.stopped = signal_group(t.pgid, Signal::SIGSTOP);
+                t.stopped = stop_job(t, ctx.p.shell_pid, procs);
             }
             return;
         } else {
@@ -843,25 +897,48 @@ fn cpu_step(ctx: &Ctx<'_>, st: &mut PaneState, observed: f64, out: &mut Vec<Limi
         st.cpu_notified = false;
         return;
     }
-    match foreground_job(ctx.p.shell_pid) {
-        Some(pgid) if signal_group(pgid, Signal::SIGSTOP) => {
-            st.throttle = Some(Throttle {
-                pgid,
-                session: ctx.p.session.clone(),
-                limit,
-                stopped: true,
-                last_over: ctx.now,
-            });
+    let job = foreground_job(ctx.p.shell_pid);
+    let started = job.and_then(|pgid| {
+        // Stop only the workers when the processes the shell started use little of the CPU.
+        let m = members(pgid, ctx.p.shell_pid, procs);
+        let leaders: f64 = m.iter().filter(|p| p.1).map(|p| p.2).sum();
+        let workers: f64 = m.iter().filter(|p| !p.1).map(|p| p.2).sum();
+        let scope = if workers > 0.0 && leaders < 0.2 * (leaders + workers) {
+            Scope::Workers
+        } else {
+            Scope::Group
+        };
+        let t = Throttle {
+            pgid,
+            session: ctx.p.session.clone(),
+            limit,
+            scope,
+            stopped: true,
+            last_over: ctx.now,
+        };
+        stop_job(&t, ctx.p.shell_pid, procs).then_some(t)
+    });
+    match started {
+        Some(t) => {
+            let (pgid, scope) = (t.pgid, t.scope);
+            st.throttle = Some(t);
             out.push(ctx.action(
                 LimitKind::Cpu,
                 limit,
                 observed,
                 ActionTaken::Throttled,
                 Some(pgid),
-                "over the CPU limit; stopping and continuing the foreground job to hold it there",
+                match scope {
+                    Scope::Group => {
+                        "over the CPU limit; stopping and continuing the foreground job to hold it there"
+                    }
+                    Scope::Workers => {
+                        "over the CPU limit; stopping and continuing the job's worker processes to hold it there"
+                    }
+                },
             ));
         }
-        job => {
+        None => {
             if !st.cpu_notified {
                 st.cpu_notified = true;
                 out.push(ctx.action(

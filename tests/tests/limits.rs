@@ -362,3 +362,86 @@ fn set_get_clear_and_bad_input() {
     );
 }
 
+#[test]
+fn busy_workers_are_throttled_and_the_job_stays_in_the_foreground() {
+    let env = Env::new();
+    let pane = env.pane0("workers");
+    let shell = pane.info().unwrap().pid;
+    pane.set_limit(LimitKind::Cpu, 30.0, None, None).unwrap();
+    let running = Running::start(&env);
+    // The job's leader only waits; its child burns the CPU.
+    let h = pane.exec("sh -c 'while :; do :; done & wait'").unwrap();
+    wait_running(&pane, true);
+    let pgid = pane.status().unwrap().foreground_pgid.unwrap();
+    let a = running.wait_for(ActionTaken::Throttled);
+    assert!(a.reason.contains("worker"), "{a:?}");
+    let worker = std::fs::read_to_string(format!("/proc/{pgid}/task/{pgid}/children"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse::<i32>()
+        .unwrap();
+    let (t0, w0) = (ticks(worker), Instant::now());
+    std::thread::sleep(Duration::from_secs(5));
+    let avg = (ticks(worker) - t0) as f64 / 100.0 / w0.elapsed().as_secs_f64() * 100.0;
+    eprintln!("cpu limit 30 %: busy worker averaged {avg:.1} % over 5 s");
+    assert!((22.0..=38.0).contains(&avg), "averaged {avg:.1} %");
+    // The shell never saw its job stop: the job is still in the foreground.
+    let status = pane.status().unwrap();
+    assert_eq!(status.foreground_pgid, Some(pgid));
+    assert_eq!(
+        status.exec_finished,
+        Some(false),
+        "the exec must still be running"
+    );
+    drop(running);
+    nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(pgid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert_eq!(h.wait(T).unwrap().exit_code, 128 + 9);
+    assert!(ctmux_core::procfs::alive(shell));
+}
+
+#[test]
+fn limits_and_metrics_of_a_dead_pane_are_not_found() {
+    let env = Env::new();
+    let s = env.session("dead");
+    env.client
+        .tmux(&[
+            "set-option",
+            "-t",
+            s.id(),
+            "remain-on-exit",
+            "on",
+            ";",
+            "split-window",
+            "-d",
+            "-t",
+            s.id(),
+            "exit 0",
+        ])
+        .unwrap();
+    let dead = s
+        .panes()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.index == 1)
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !s.pane_str(&dead.pane_id).unwrap().info().unwrap().dead {
+        assert!(Instant::now() < deadline, "pane never died");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let p = s.pane_str(&dead.pane_id).unwrap();
+    let e = p
+        .set_limit(LimitKind::Memory, 100.0, None, None)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let e = ctmux_core::metrics::MetricsSampler::default()
+        .pane(&p, false)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}
