@@ -630,6 +630,7 @@ impl Enforcer {
             .collect();
         for id in gone {
             if let Some(st) = self.panes.remove(&id) {
+                self.sampler.forget(st.shell_pid);
                 if let Some(t) = st.throttle {
                     if t.stopped {
                         signal_group(t.pgid, Signal::SIGCONT);
@@ -655,6 +656,14 @@ impl Enforcer {
                     shell_pid: p.shell_pid,
                     ..PaneState::default()
                 };
+                // First sight of this pane: resume a job an enforcer that died (a crashed
+                // daemon) may have left stopped. Its shell never saw it stop, so only this
+                // can continue it.
+                if p.limits.cpu_percent.is_some() {
+                    if let Some(pgid) = foreground_job(p.shell_pid) {
+                        signal_group(pgid, Signal::SIGCONT);
+                    }
+                }
             }
             let breakdown = p.limits.cpu_percent.is_some();
             let Ok(m) = self.sampler.measure(&id, p.shell_pid, breakdown) else {

@@ -258,6 +258,15 @@ impl MetricsSampler {
         self.interval
     }
 
+    /// Drop the kept sample of the tree rooted at `root_pid` (a long-lived sampler calls
+    /// this for panes that are gone, so its memory stays bounded).
+    pub fn forget(&self, root_pid: i32) {
+        self.last
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&root_pid);
+    }
+
     /// Figures for `pane`'s process tree. `processes` adds the per-process breakdown.
     ///
     /// # Errors

@@ -445,3 +445,44 @@ fn limits_and_metrics_of_a_dead_pane_are_not_found() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 }
+
+#[test]
+fn a_new_enforcer_resumes_what_a_crashed_one_left_stopped() {
+    let env = Env::new();
+    let pane = env.pane0("crash");
+    pane.set_limit(LimitKind::Cpu, 10.0, None, None).unwrap();
+    let h = pane.exec("sh -c 'while :; do :; done & wait'").unwrap();
+    wait_running(&pane, true);
+    let pgid = pane.status().unwrap().foreground_pgid.unwrap();
+    let worker = || -> i32 {
+        std::fs::read_to_string(format!("/proc/{pgid}/task/{pgid}/children"))
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let mut e = Enforcer::new(env.client.clone(), EnforcerConfig::default()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while state(worker()) != 'T' {
+        assert!(Instant::now() < deadline, "never stopped");
+        e.tick(Instant::now()).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A crash: no drop, nothing resumed.
+    std::mem::forget(e);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(state(worker()), 'T');
+    let mut fresh = Enforcer::new(env.client.clone(), EnforcerConfig::default()).unwrap();
+    fresh.tick(Instant::now()).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    assert_ne!(state(worker()), 'T', "the new enforcer resumed the job");
+    drop(fresh);
+    nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(pgid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    h.wait(T).unwrap();
+}
