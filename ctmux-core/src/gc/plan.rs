@@ -171,6 +171,59 @@ impl GcAction {
     }
 }
 
+impl std::fmt::Display for GcAction {
+    /// The log line of the action (`gc kill_session api: idle 90000 s`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GcAction::KillSession {
+                session,
+                session_id,
+                idle_seconds,
+            } => write!(
+                f,
+                "gc kill_session {session} ({session_id}): idle {idle_seconds} s"
+            ),
+            GcAction::KillDeadPane {
+                pane_id,
+                session,
+                dead_seconds,
+            } => match dead_seconds {
+                Some(s) => write!(
+                    f,
+                    "gc kill_dead_pane {pane_id} (session {session}): dead {s} s"
+                ),
+                None => write!(f, "gc kill_dead_pane {pane_id} (session {session})"),
+            },
+            GcAction::DropGroupMember { group, session } => {
+                write!(
+                    f,
+                    "gc drop_group_member {session} from group {group}: session gone"
+                )
+            }
+            GcAction::DropDependency { session, needs } => {
+                write!(f, "gc drop_dependency {session} -> {needs}: session gone")
+            }
+            GcAction::DropHealth { session } => {
+                write!(f, "gc drop_health {session}: session gone")
+            }
+            GcAction::DeleteSnapshot {
+                file,
+                session,
+                age_seconds,
+            } => write!(
+                f,
+                "gc delete_snapshot {} (session {session}): {age_seconds} s old",
+                file.display()
+            ),
+            GcAction::DeleteEventLog { file, age_seconds } => write!(
+                f,
+                "gc delete_event_log {}: {age_seconds} s old",
+                file.display()
+            ),
+        }
+    }
+}
+
 /// A live session no rule may touch, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Protected {
@@ -531,6 +584,10 @@ mod tests {
             .actions
             .iter()
             .any(|a| matches!(a, GcAction::KillDeadPane { .. })));
+        assert_eq!(
+            plan.actions[0].to_string(),
+            format!("gc kill_session idle ($idle): idle {} s", 2 * day)
+        );
         for name in ["kept", "busy", "fresh", "watched"] {
             assert!(forced
                 .actions

@@ -156,8 +156,9 @@ pub(crate) fn gather(client: &Ctmux, now_ms: u64) -> Result<World> {
     })
 }
 
-/// Why a session may not be killed now (a second look right before the kill).
-fn still_protected(client: &Ctmux, session_id: &str) -> Option<String> {
+/// Why a session may not be killed now: a second look right before the kill, at every
+/// protection (a job, output within `recent_seconds`, a client, the keep mark).
+fn still_protected(client: &Ctmux, session_id: &str, recent_seconds: u64) -> Option<String> {
     let out = client
         .tmux(&[
             "list-panes",
@@ -165,12 +166,18 @@ fn still_protected(client: &Ctmux, session_id: &str) -> Option<String> {
             "-t",
             session_id,
             "-F",
-            &format!("#{{pane_pid}}{SEP}#{{pane_dead}}{SEP}#{{{KEEP_OPTION}}}"),
+            &format!(
+                "#{{pane_pid}}{SEP}#{{pane_dead}}{SEP}#{{{KEEP_OPTION}}}{SEP}\
+                 #{{session_activity}}{SEP}#{{window_activity}}{SEP}#{{session_attached}}"
+            ),
         ])
         .ok()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     for line in out.lines() {
         let f: Vec<&str> = line.split(SEP).collect();
-        if let [pid, dead, keep] = f.as_slice() {
+        if let [pid, dead, keep, s_act, w_act, attached] = f.as_slice() {
             if is_kept(keep) {
                 return Some("marked keep since the plan".into());
             }
@@ -181,6 +188,16 @@ fn still_protected(client: &Ctmux, session_id: &str) -> Option<String> {
             {
                 return Some("started a job since the plan".into());
             }
+            let activity = s_act
+                .parse::<u64>()
+                .unwrap_or(0)
+                .max(w_act.parse().unwrap_or(0));
+            if now.saturating_sub(activity) < recent_seconds.max(1) {
+                return Some("had output since the plan".into());
+            }
+            if client.attached_clients(session_id, attached.parse().unwrap_or(0)) > 0 {
+                return Some("a client attached since the plan".into());
+            }
         }
     }
     None
@@ -189,7 +206,7 @@ fn still_protected(client: &Ctmux, session_id: &str) -> Option<String> {
 /// Execute `actions`, filling `report` in plan order.
 pub(crate) fn execute(
     client: &Ctmux,
-    _config: &GcConfig,
+    config: &GcConfig,
     actions: Vec<GcAction>,
     report: &mut GcReport,
 ) -> Result<()> {
@@ -197,13 +214,15 @@ pub(crate) fn execute(
     let mut state_drops: Vec<usize> = Vec::new();
     for (i, a) in actions.iter().enumerate() {
         let outcome = match a {
-            GcAction::KillSession { session_id, .. } => match still_protected(client, session_id) {
-                Some(why) => Err(why),
-                None => client
-                    .tmux(&["kill-session", "-t", session_id])
-                    .map(|_| ())
-                    .map_err(|e| e.to_string()),
-            },
+            GcAction::KillSession { session_id, .. } => {
+                match still_protected(client, session_id, config.recent_seconds) {
+                    Some(why) => Err(why),
+                    None => client
+                        .tmux(&["kill-session", "-t", session_id])
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                }
+            }
             GcAction::KillDeadPane { pane_id, .. } => {
                 match client.tmux(&[
                     "display-message",
