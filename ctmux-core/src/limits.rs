@@ -11,8 +11,8 @@
 //! | `@ctmux-limit-grace` | seconds between SIGTERM and SIGKILL over the memory limit (default 5) |
 //!
 //! The [`Enforcer`] (run by the daemon in a thread, or by anyone: it needs no daemon) lists
-//! the panes that have limits in one tmux command, samples each tree with a
-//! [`MetricsSampler`], and acts on the pane's **foreground job** — its process group, found
+//! the panes that have limits in one tmux command (once a second), samples each tree with a
+//! [`MetricsSampler`] (every 100 ms), and acts on the pane's **foreground job** — its process group, found
 //! from the terminal's `tpgid` — never on the shell:
 //! - over the memory limit: SIGTERM to the job's group, then SIGKILL if the group still
 //!   exists after the grace period;
@@ -439,6 +439,10 @@ pub struct EnforcerConfig {
     /// CPU time a job may bank while under its CPU limit, spent as a burst later
     /// (default 100 ms).
     pub max_burst: Duration,
+    /// Time between listings of the panes that have limits (one tmux command each): a new,
+    /// changed or cleared limit takes effect within this time; between listings each tick
+    /// only reads `/proc`. At least `interval`; default 1 s.
+    pub list_every: Duration,
 }
 
 impl Default for EnforcerConfig {
@@ -446,6 +450,7 @@ impl Default for EnforcerConfig {
         EnforcerConfig {
             interval: Duration::from_millis(100),
             max_burst: Duration::from_millis(100),
+            list_every: Duration::from_secs(1),
         }
     }
 }
@@ -529,6 +534,8 @@ pub struct Enforcer {
     config: EnforcerConfig,
     sampler: MetricsSampler,
     panes: HashMap<String, PaneState>,
+    listed: HashMap<String, Limited>,
+    listed_at: Option<Instant>,
 }
 
 fn now_ms() -> u64 {
@@ -566,6 +573,8 @@ impl Enforcer {
             // A pane seen for the first time is sampled over 50 ms once.
             sampler: MetricsSampler::new(Duration::from_millis(50)),
             panes: HashMap::new(),
+            listed: HashMap::new(),
+            listed_at: None,
         })
     }
 
@@ -612,14 +621,22 @@ impl Enforcer {
         Ok(found)
     }
 
-    /// One round: list the limited panes, sample them, act, and return what was done.
+    /// One round: list the limited panes (every [`EnforcerConfig::list_every`]), sample
+    /// them, act, and return what was done.
     /// Panes gone or without limits since the last tick are forgotten (a job this enforcer
     /// stopped is resumed first).
     ///
     /// # Errors
     /// As [`Ctmux::tmux`] for the listing (the server being gone is an empty listing).
     pub fn tick(&mut self, now: Instant) -> Result<Vec<LimitAction>> {
-        let listed = self.list()?;
+        let due = self.listed_at.is_none_or(|at| {
+            now.saturating_duration_since(at) >= self.config.list_every.max(self.config.interval)
+        });
+        if due {
+            self.listed = self.list()?;
+            self.listed_at = Some(now);
+        }
+        let listed = self.listed.clone();
         let mut actions = Vec::new();
         // Forget panes no longer limited (or gone), releasing what they had stopped.
         let gone: Vec<String> = self
