@@ -371,6 +371,12 @@ pub enum Command {
     // Metrics: pane-metrics, session-metrics
     #[command(flatten)]
     Metrics(crate::commands::metrics::MetricsCommand),
+    // Limits: pane-set-limit, pane-get-limits, pane-clear-limit
+    #[command(flatten)]
+    Limits(crate::commands::limits::LimitsCommand),
+    // Garbage collection: gc-enable, gc-disable, gc-run, gc-status, session-keep
+    #[command(flatten)]
+    Gc(crate::commands::gc::GcCommand),
     // Snapshots: session-save, session-restore, session-snapshots, session-snapshot-delete, ...
     #[command(flatten)]
     Snapshot(crate::commands::snapshot::SnapshotCommand),
@@ -415,6 +421,8 @@ impl Command {
             Health(c) => c.session(),
             Query(_) => None,
             Metrics(c) => c.session(),
+            Limits(c) => c.session(),
+            Gc(c) => c.session(),
             Snapshot(c) => c.session(),
             Live(c) => c.session(),
         }

@@ -32,6 +32,7 @@ pub mod deps;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod gc;
 pub mod group;
 pub mod groups_file;
 pub mod health;
@@ -40,7 +41,9 @@ pub mod ids;
 pub mod isolated;
 pub mod keys;
 pub mod layout;
+pub mod limits;
 pub mod metrics;
+pub mod metrics_history;
 pub mod orchestrate;
 pub mod pane;
 pub mod procfs;
@@ -69,6 +72,9 @@ pub use health::{
 };
 pub use ids::{Label, PaneId, PaneRef, SessionName};
 pub use isolated::IsolatedServer;
+pub use limits::{
+    ActionTaken, Enforcer, EnforcerConfig, LimitAction, LimitKind, LimitMode, PaneLimits,
+};
 pub use orchestrate::{
     GroupUp, MemberExec, MemberKill, MemberOutcome, UpAction, UpFailure, UpStep,
 };

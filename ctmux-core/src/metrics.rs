@@ -215,6 +215,11 @@ fn mem_total_bytes() -> u64 {
     })
 }
 
+/// The machine's RAM in MiB (0 if `/proc/meminfo` cannot be read).
+pub(crate) fn mem_total_mb() -> f64 {
+    mem_total_bytes() as f64 / MIB
+}
+
 /// Seconds since boot, from the boot time (read once from `/proc/stat`) and the clock.
 fn uptime_secs() -> f64 {
     static BOOT: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
@@ -251,6 +256,15 @@ impl MetricsSampler {
     /// The first-reading sampling interval.
     pub fn interval(&self) -> Duration {
         self.interval
+    }
+
+    /// Drop the kept sample of the tree rooted at `root_pid` (a long-lived sampler calls
+    /// this for panes that are gone, so its memory stays bounded).
+    pub fn forget(&self, root_pid: i32) {
+        self.last
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&root_pid);
     }
 
     /// Figures for `pane`'s process tree. `processes` adds the per-process breakdown.

@@ -1286,3 +1286,187 @@ fn pane_and_session_metrics() {
         "InvalidInput",
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Limits and garbage collection
+
+#[test]
+fn limits_and_gc_commands_have_help() {
+    for (cmd, words) in [
+        (
+            "pane-set-limit",
+            &["<KIND>", "<VALUE>", "--action", "--grace", "SIGTERM"][..],
+        ),
+        ("pane-get-limits", &["limits"]),
+        ("pane-clear-limit", &["cpu, memory or all"]),
+        ("gc-enable", &["TTL", "90m"]),
+        ("gc-disable", &["config"]),
+        ("gc-run", &["--force", "--dry-run", "keep"]),
+        ("gc-status", &["last_run"]),
+        ("session-keep", &["--off"]),
+    ] {
+        let mut out = Vec::new();
+        let code = ctmux_cli::run(
+            vec!["ctmux".into(), cmd.into(), "--help".into()],
+            &mut out,
+            &mut Vec::new(),
+        );
+        assert_eq!(code, 0, "{cmd} --help");
+        let help = String::from_utf8(out).unwrap();
+        for w in words {
+            assert!(help.contains(w), "{cmd} --help lacks {w}: {help}");
+        }
+    }
+}
+
+#[test]
+fn pane_limits_set_get_clear() {
+    let cli = Cli::new();
+    cli.session("lim");
+    let v = cli.ok(&["pane-get-limits", "lim", "0"]);
+    assert_eq!(v["limits"]["cpu_percent"], Value::Null, "{v}");
+    assert_eq!(v["limits"]["action"], "enforce", "{v}");
+    let v = cli.ok(&[
+        "pane-set-limit",
+        "lim",
+        "0",
+        "cpu",
+        "30",
+        "--action",
+        "notify",
+        "--grace",
+        "2.5",
+    ]);
+    assert_eq!(v["limits"]["cpu_percent"], 30.0, "{v}");
+    assert_eq!(v["limits"]["action"], "notify", "{v}");
+    assert_eq!(v["limits"]["grace_seconds"], 2.5, "{v}");
+    assert!(v["pane_id"].as_str().unwrap().starts_with('%'), "{v}");
+    let v = cli.ok(&["pane-set-limit", "lim", "0", "memory", "100"]);
+    assert_eq!(v["limits"]["memory_mb"], 100.0, "{v}");
+    assert_eq!(v["limits"]["cpu_percent"], 30.0, "{v}");
+    let v = cli.ok(&["pane-clear-limit", "lim", "0", "cpu"]);
+    assert_eq!(v["cleared"], "cpu");
+    assert_eq!(v["limits"]["cpu_percent"], Value::Null, "{v}");
+    assert_eq!(v["limits"]["memory_mb"], 100.0, "{v}");
+    let v = cli.ok(&["pane-clear-limit", "lim", "0"]);
+    assert_eq!(v["cleared"], "all");
+    assert_eq!(v["limits"]["memory_mb"], Value::Null, "{v}");
+    assert_eq!(v["limits"]["action"], "enforce", "{v}");
+
+    // Bad input: a clear error, nothing changed.
+    for bad in [
+        &["pane-set-limit", "lim", "0", "disk", "10"][..],
+        &["pane-set-limit", "lim", "0", "cpu", "-5"],
+        &["pane-set-limit", "lim", "0", "cpu", "0"],
+        &["pane-set-limit", "lim", "0", "cpu", "1e9"],
+        &["pane-set-limit", "lim", "0", "cpu", "NaN"],
+        &["pane-set-limit", "lim", "0", "cpu", "lots"],
+        &["pane-set-limit", "lim", "0", "memory", "-1"],
+        &["pane-set-limit", "lim", "0", "memory", "99999999999"],
+        &[
+            "pane-set-limit",
+            "lim",
+            "0",
+            "memory",
+            "100",
+            "--action",
+            "explode",
+        ],
+        &["pane-clear-limit", "lim", "0", "disk"],
+    ] {
+        cli.fails(bad, 1, "InvalidInput");
+    }
+    cli.fails(
+        &[
+            "pane-set-limit",
+            "lim",
+            "0",
+            "memory",
+            "100",
+            "--grace",
+            "-1",
+        ],
+        2,
+        "InvalidInput",
+    );
+    cli.fails(&["pane-set-limit", "lim", "0", "cpu"], 2, "InvalidInput");
+    let v = cli.ok(&["pane-get-limits", "lim", "0"]);
+    assert_eq!(v["limits"]["cpu_percent"], Value::Null, "{v}");
+    assert_eq!(v["limits"]["memory_mb"], Value::Null, "{v}");
+    cli.fails(&["pane-get-limits", "lim", "9"], 1, "NotFound");
+    cli.fails(&["pane-set-limit", "nope", "0", "cpu", "10"], 1, "NotFound");
+    // Garbage put in the option by hand.
+    let pane = cli.client.session("lim").unwrap().pane_str("0").unwrap();
+    cli.client
+        .tmux(&[
+            "set-option",
+            "-p",
+            "-t",
+            &pane.id().to_string(),
+            "@ctmux-limit-memory",
+            "x",
+        ])
+        .unwrap();
+    cli.fails(&["pane-get-limits", "lim", "0"], 1, "Corrupt");
+    cli.ok(&["pane-clear-limit", "lim", "0", "memory"]);
+}
+
+#[test]
+fn gc_commands() {
+    let cli = Cli::new();
+    cli.session("work");
+    let v = cli.ok(&["gc-status"]);
+    assert_eq!(v["config"]["enabled"], false, "{v}");
+    assert!(v["plan"]["actions"].is_array(), "{v}");
+    let v = cli.ok(&["gc-enable", "2h"]);
+    assert_eq!(v["config"]["enabled"], true, "{v}");
+    assert_eq!(v["config"]["ttl_seconds"], 7200, "{v}");
+    let v = cli.ok(&["gc-enable"]);
+    assert_eq!(v["config"]["ttl_seconds"], 7200, "{v}");
+    let v = cli.ok(&["session-keep", "work"]);
+    assert_eq!(v["keep"], true, "{v}");
+    assert_eq!(v["session"], "work", "{v}");
+    let v = cli.ok(&["gc-run", "--dry-run", "--force"]);
+    assert_eq!(v["dry_run"], true, "{v}");
+    assert_eq!(v["force"], true, "{v}");
+    let protected = v["protected"].as_array().unwrap();
+    let work = protected.iter().find(|p| p["session"] == "work").unwrap();
+    assert!(
+        work["reasons"].as_array().unwrap().contains(&json!("keep")),
+        "{v}"
+    );
+    let v = cli.ok(&["gc-run"]);
+    assert_eq!(v["dry_run"], false, "{v}");
+    let v = cli.ok(&["gc-status"]);
+    assert!(v["last_run"]["at_ms"].is_u64(), "{v}");
+    assert!(v["next_run_ms"].is_u64(), "{v}");
+    let v = cli.ok(&["session-keep", "work", "--off"]);
+    assert_eq!(v["keep"], false, "{v}");
+    let v = cli.ok(&["gc-disable"]);
+    assert_eq!(v["config"]["enabled"], false, "{v}");
+    assert!(
+        cli.client.session("work").is_ok(),
+        "recent output protects it"
+    );
+
+    // Bad input.
+    for ttl in ["0", "-5", "soon", "1.5h", "400d"] {
+        cli.fails(&["gc-enable", ttl], 1, "InvalidInput");
+    }
+    cli.fails(&["session-keep", "nope"], 1, "NotFound");
+    cli.fails(&["gc-run", "--now"], 2, "InvalidInput");
+    std::fs::write(
+        cli.state_dir.join("gc.json"),
+        b"{\"version\": 1, \"config\": 3}",
+    )
+    .unwrap();
+    for cmd in [
+        &["gc-status"][..],
+        &["gc-run", "--dry-run"],
+        &["gc-enable"],
+        &["gc-disable"],
+    ] {
+        let v = cli.fails(cmd, 1, "Corrupt");
+        assert!(v["error"].as_str().unwrap().contains("gc.json"), "{v}");
+    }
+}

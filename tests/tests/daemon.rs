@@ -560,3 +560,90 @@ fn autosave_follows_changes_survives_a_restart_and_stops_with_the_session() {
         .is_empty());
     wait_until("the status to drop it", || d2.status().autosaves.is_empty());
 }
+
+/// The daemon's periodic work: limits enforced (and announced), metrics sampled into a
+/// history, GC run on its schedule (announced).
+#[test]
+fn daemon_enforces_limits_samples_metrics_and_runs_gc_on_schedule() {
+    let env = Env::new();
+    let s = env.session("jobs");
+    env.session("needed");
+    env.client.session_depends("jobs", "needed").unwrap();
+    env.client.session_kill("needed").unwrap();
+    ctmux_core::gc::enable(&env.client, None).unwrap();
+    let paths = DaemonPaths::new(env.client.state_dir(), env.client.server()).unwrap();
+    daemon::jobs::set_metrics_interval(&paths, 1).unwrap();
+    assert_eq!(
+        daemon::jobs::set_metrics_interval(&paths, 0)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    let (d, _) = Daemon::start(&env.client);
+    let mut sub = env
+        .client
+        .subscribe(&EventFilter {
+            kinds: vec![EventKind::LimitExceeded, EventKind::GcAction],
+            ..Default::default()
+        })
+        .unwrap();
+    // A memory limit: the job is terminated by the daemon, the shell survives.
+    let pane = s.pane_str("0").unwrap();
+    pane.set_limit(ctmux_core::limits::LimitKind::Memory, 100.0, None, None)
+        .unwrap();
+    let shell = pane.info().unwrap().pid;
+    pane.send_text(
+        "python3 -c 'import time\nb=[]\nwhile True:\n    b.append(bytearray(20<<20)); time.sleep(0.2)'\n",
+    )
+    .unwrap();
+    let mut saw_limit = false;
+    let mut saw_gc = false;
+    while !(saw_limit && saw_gc) {
+        let e = sub
+            .next_event(Some(Duration::from_secs(30)))
+            .unwrap()
+            .unwrap();
+        match &e.body {
+            EventBody::LimitExceeded {
+                action, limit_kind, ..
+            } => {
+                assert_eq!(limit_kind, "memory");
+                saw_limit |= action == "terminated" || action == "killed";
+            }
+            EventBody::GcAction { action, .. } => {
+                assert_eq!(action, "drop_dependency", "{e:?}");
+                saw_gc = true;
+            }
+            _ => {}
+        }
+    }
+    crate::common::wait_running(&pane, false);
+    assert_eq!(pane.info().unwrap().pid, shell, "the shell survives");
+    // Metrics history, sampled every second.
+    wait_until("three samples", || {
+        env.client
+            .metrics_history(&pane.id().to_string(), None)
+            .is_ok_and(|v| v["points"].as_array().is_some_and(|p| p.len() >= 3))
+    });
+    let v = env
+        .client
+        .metrics_history(&pane.id().to_string(), Some(60.0))
+        .unwrap();
+    assert!(v["summary"]["samples"].as_u64().unwrap() >= 3, "{v}");
+    assert_eq!(
+        env.client.metrics_history("%999", None).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        env.client
+            .metrics_history(&pane.id().to_string(), Some(-1.0))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    let log = daemon::log::tail(&d.paths.log, 200).unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.body.kind() == EventKind::LimitExceeded));
+    assert!(log.iter().any(|e| e.body.kind() == EventKind::GcAction));
+}

@@ -69,6 +69,18 @@ pub enum LiveCommand {
         /// Session name
         session: String,
     },
+    /// The pane's metrics as sampled by the daemon -> points: [...], summary
+    ///
+    /// The daemon samples every pane every few seconds (daemon start --metrics-interval)
+    /// and keeps an hour. SECONDS limits the answer to the last SECONDS.
+    MetricsHistory {
+        /// The session and pane
+        #[command(flatten)]
+        target: Target,
+        /// Only the last SECONDS
+        #[arg(value_name = "SECONDS", value_parser = parse_seconds)]
+        seconds: Option<Duration>,
+    },
     /// The event daemon: start, stop, status, restart, logs, run
     #[command(subcommand)]
     Daemon(DaemonAction),
@@ -81,7 +93,13 @@ pub enum LiveCommand {
 #[derive(Debug, Clone, Subcommand)]
 pub enum DaemonAction {
     /// Start the daemon for this server unless one runs -> started, pid, ...
-    Start,
+    Start {
+        /// Seconds between metrics samples of every pane (1-3600, default 5; kept for
+        /// later starts, and picked up by a running daemon)
+        #[arg(long, value_name = "SECONDS",
+              value_parser = clap::value_parser!(u64).range(1..=3600))]
+        metrics_interval: Option<u64>,
+    },
     /// Stop it gracefully -> was_running
     Stop,
     /// Is it running? -> running, pid, uptime_seconds, watched_sessions, subscribers, ...
@@ -142,6 +160,7 @@ impl LiveCommand {
             LiveCommand::Event(EventAction::Subscribe { session, .. }) => session.as_deref(),
             LiveCommand::SessionAutosave { session, .. }
             | LiveCommand::SessionAutosaveStop { session } => Some(session),
+            LiveCommand::MetricsHistory { target, .. } => Some(&target.session),
             LiveCommand::Daemon(_) => None,
         }
     }
@@ -153,7 +172,8 @@ impl LiveCommand {
             LiveCommand::PaneTail { .. } => "pane-tail",
             LiveCommand::SessionAutosave { .. } => "session-autosave",
             LiveCommand::SessionAutosaveStop { .. } => "session-autosave-stop",
-            LiveCommand::Daemon(DaemonAction::Start) => "daemon start",
+            LiveCommand::Daemon(DaemonAction::Start { .. }) => "daemon start",
+            LiveCommand::MetricsHistory { .. } => "metrics-history",
             LiveCommand::Daemon(DaemonAction::Stop) => "daemon stop",
             LiveCommand::Daemon(DaemonAction::Status) => "daemon status",
             LiveCommand::Daemon(DaemonAction::Restart) => "daemon restart",
@@ -181,6 +201,9 @@ pub fn run(global: &Global, command: &LiveCommand, out: &mut dyn Write) -> i32 {
                 autosave(&client, session, *interval)
             }
             LiveCommand::SessionAutosaveStop { session } => autosave_stop(&client, session),
+            LiveCommand::MetricsHistory { target, seconds } => {
+                metrics_history(&client, target, *seconds)
+            }
             LiveCommand::Event(EventAction::Subscribe {
                 session,
                 pane,
@@ -284,7 +307,12 @@ fn daemon_action(
     match action {
         DaemonAction::Status => to_fields(&daemon::status(&paths)?),
         DaemonAction::Stop => Ok(fields([("was_running", json!(daemon::stop(&paths)?))])),
-        DaemonAction::Start => start(client),
+        DaemonAction::Start { metrics_interval } => {
+            if let Some(s) = metrics_interval {
+                daemon::jobs::set_metrics_interval(&paths, *s)?;
+            }
+            start(client)
+        }
         DaemonAction::Restart => {
             let was = daemon::stop(&paths)?;
             let mut f = start(client)?;
@@ -313,6 +341,15 @@ fn autosave(client: &Ctmux, session: &str, interval: u64) -> Outcome {
             started.get("pid").cloned().unwrap_or(json!(null)),
         ),
     ]))
+}
+
+fn metrics_history(client: &Ctmux, target: &Target, seconds: Option<Duration>) -> Outcome {
+    let pane = super::pane(client, target)?;
+    let v = client.metrics_history(&pane.id().to_string(), seconds.map(|d| d.as_secs_f64()))?;
+    match v {
+        serde_json::Value::Object(map) => Ok(map),
+        other => Ok(fields([("history", other)])),
+    }
 }
 
 fn autosave_stop(client: &Ctmux, session: &str) -> Outcome {

@@ -6,10 +6,12 @@
 
 pub mod deps;
 mod exec;
+pub mod gc;
 pub mod group;
 pub mod health;
 mod input;
 mod interact;
+pub mod limits;
 pub mod live;
 mod metadata;
 pub mod metrics;
@@ -98,6 +100,8 @@ pub fn dispatch(global: &Global, command: &Command, progress: &mut dyn Write) ->
         C::Health(h) => health::run(c, h),
         C::Query(q) => query::run(c, q),
         C::Metrics(m) => metrics::run(c, m),
+        C::Limits(l) => limits::run(c, l),
+        C::Gc(g) => gc::run(c, g),
         C::Snapshot(s) => snapshot::run(c, s),
         C::Demo => unreachable!("handled above"),
         C::Live(_) => unreachable!("run by live::run"),

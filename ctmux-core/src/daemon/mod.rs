@@ -9,6 +9,10 @@
 //! - `events.log` (+ `.1` .. `.3`) — every event except output lines, JSON lines ([`log`]).
 //! - `daemon.out` — what the daemon process printed (start-up failures).
 //! - `autosave.json` — sessions to save periodically ([`autosave`]).
+//! - `daemon.json` — its settings ([`jobs::DaemonConfig`]: the metrics sampling interval).
+//!
+//! Besides events, the daemon enforces pane resource limits, samples metrics into a
+//! bounded history, runs scheduled garbage collection and autosaves ([`jobs`]).
 //!
 //! [`start`] is idempotent (a running daemon is reported, not duplicated; two concurrent
 //! starts give exactly one daemon because only one process can take the lock), removes a
@@ -20,6 +24,7 @@
 //! `ctmux ... daemon run` in a new process group, detached from the caller.
 
 pub mod autosave;
+pub mod jobs;
 pub mod log;
 pub mod protocol;
 mod server;
@@ -499,6 +504,31 @@ impl crate::client::Ctmux {
     pub fn autosave_set(&self, session: &str, interval_seconds: u64) -> Result<()> {
         self.session(session)?;
         autosave::set(&self.daemon_paths()?, session, interval_seconds)
+    }
+
+    /// The metrics the daemon sampled for `pane` (a `%id`) over the last `seconds` (all it
+    /// keeps: one hour by default): `{"pane_id", "points": [...], "summary": {...}}`.
+    ///
+    /// # Errors
+    /// [`Error::ServerUnavailable`] when no daemon answers; [`Error::NotFound`] when it has
+    /// no sample of that pane yet; [`Error::InvalidInput`] for a bad `seconds`.
+    pub fn metrics_history(&self, pane: &str, seconds: Option<f64>) -> Result<serde_json::Value> {
+        if seconds.is_some_and(|s| !s.is_finite() || s < 0.0) {
+            return Err(Error::invalid("seconds", "must be a finite number >= 0"));
+        }
+        let paths = self.daemon_paths()?;
+        let mut v = ask(
+            &paths,
+            &Request::MetricsHistory {
+                pane: pane.to_owned(),
+                seconds,
+            },
+            Duration::from_secs(5),
+        )?;
+        if let Some(o) = v.as_object_mut() {
+            o.remove("ok");
+        }
+        Ok(v)
     }
 
     /// Stop autosaving `session`; whether it was autosaved.

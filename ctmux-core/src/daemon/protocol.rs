@@ -1,7 +1,8 @@
 //! What goes over the daemon's socket: one JSON request line from the client, then JSON
 //! reply lines from the daemon.
 //!
-//! Requests: `{"op":"status"}`, `{"op":"stop"}`, `{"op":"subscribe","filter":{...}}`.
+//! Requests: `{"op":"status"}`, `{"op":"stop"}`, `{"op":"subscribe","filter":{...}}`,
+//! `{"op":"metrics_history","pane":"%3","seconds":60}`.
 //! The first reply line is `{"ok":true,...}` or `{"ok":false,"kind":"InvalidInput",
 //! "error":"..."}`; a subscription then gets one event per line.
 
@@ -25,6 +26,14 @@ pub enum Request {
         /// What to receive.
         #[serde(default)]
         filter: EventFilter,
+    },
+    /// The metrics the daemon sampled for a pane: `points` (oldest first) and `summary`.
+    MetricsHistory {
+        /// The pane id (`%3`).
+        pane: String,
+        /// Only the last this many seconds (all kept when absent).
+        #[serde(default)]
+        seconds: Option<f64>,
     },
 }
 

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::events::hub::Hub;
 use crate::events::watcher::Watcher;
 use crate::events::{now_ms, EventBody, EventFilter, EventKind};
+use crate::metrics_history::MetricsHistory;
 use crate::server::Server;
 use crate::state::StateDir;
 use nix::fcntl::{Flock, FlockArg};
@@ -27,12 +28,13 @@ const SUBSCRIBER_CAPACITY: usize = 16384;
 /// How long a write to a subscriber may block before it is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
-struct Shared {
-    hub: Arc<Hub>,
-    autosaver: Mutex<Autosaver>,
+pub(super) struct Shared {
+    pub(super) hub: Arc<Hub>,
+    pub(super) autosaver: Mutex<Autosaver>,
+    pub(super) history: Mutex<MetricsHistory>,
     watcher: Mutex<Option<Watcher>>,
     started: Instant,
-    stop: AtomicBool,
+    pub(super) stop: AtomicBool,
     stop_reason: Mutex<String>,
     socket: String,
 }
@@ -89,6 +91,7 @@ pub fn run(server: Server, state: StateDir) -> Result<()> {
     let shared = Arc::new(Shared {
         hub: Arc::clone(&hub),
         autosaver: Mutex::new(Autosaver::new()),
+        history: Mutex::new(MetricsHistory::default()),
         watcher: Mutex::new(Some(Watcher::start(server.clone(), Arc::clone(&hub))?)),
         started: Instant::now(),
         stop: AtomicBool::new(false),
@@ -96,7 +99,7 @@ pub fn run(server: Server, state: StateDir) -> Result<()> {
         socket: paths.socket.display().to_string(),
     });
 
-    let jobs = start_jobs(&shared, &server, &state, &paths)?;
+    let jobs = super::jobs::start(&shared, &server, &state, &paths)?;
 
     while !shared.stop.load(Ordering::SeqCst) {
         if stop_signal.load(Ordering::SeqCst) {
@@ -178,41 +181,7 @@ pub fn run(server: Server, state: StateDir) -> Result<()> {
     Ok(())
 }
 
-/// How often periodic jobs (autosave) run.
-const JOBS_EVERY: Duration = Duration::from_secs(1);
-
-/// The thread that runs periodic jobs with its own control-mode client.
-fn start_jobs(
-    shared: &Arc<Shared>,
-    server: &Server,
-    state: &StateDir,
-    paths: &DaemonPaths,
-) -> Result<std::thread::JoinHandle<()>> {
-    let client = crate::Ctmux::builder()
-        .server(server.clone())
-        .state_dir(state.path())
-        .backend_kind(crate::BackendKind::Control)
-        .build()?;
-    let shared = Arc::clone(shared);
-    let paths = paths.clone();
-    std::thread::Builder::new()
-        .name("ctmux-daemon-jobs".into())
-        .spawn(move || {
-            let mut next = Instant::now();
-            while !shared.stop.load(Ordering::SeqCst) {
-                if Instant::now() >= next {
-                    next = Instant::now() + JOBS_EVERY;
-                    if client.server().is_running() {
-                        lock(&shared.autosaver).tick(&client, &paths, &shared.hub);
-                    }
-                }
-                std::thread::sleep(TICK);
-            }
-        })
-        .map_err(|e| Error::io("starting the jobs thread", e))
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -305,6 +274,20 @@ fn serve(mut stream: UnixStream, shared: &Shared) {
             let _ = reply(&mut stream, &serde_json::json!({"ok": true}));
         }
         Request::Subscribe { filter } => subscribe(stream, shared, &filter),
+        Request::MetricsHistory { pane, seconds } => {
+            let now = std::time::SystemTime::now();
+            let points = lock(&shared.history).since(&pane, seconds, now);
+            let _ = match points {
+                Ok(points) => {
+                    let summary = MetricsHistory::summarize(&points);
+                    reply(
+                        &mut stream,
+                        &serde_json::json!({"ok": true, "pane_id": pane, "points": points, "summary": summary}),
+                    )
+                }
+                Err(e) => reply(&mut stream, &ErrorReply::new(&e)),
+            };
+        }
     }
 }
 

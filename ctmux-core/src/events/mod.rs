@@ -114,6 +114,33 @@ pub enum EventBody {
         /// The snapshot file.
         file: String,
     },
+    /// The daemon acted on a pane's resource limit (or, notify-only, reports it exceeded).
+    LimitExceeded {
+        /// Its session's name.
+        session: String,
+        /// The pane id.
+        pane: String,
+        /// `cpu` or `memory`.
+        limit_kind: String,
+        /// The limit (percent of one core, or MiB).
+        limit: f64,
+        /// What was measured, same unit.
+        observed: f64,
+        /// `notified`, `terminated`, `killed`, `throttled` or `released`.
+        action: String,
+        /// Why, in words.
+        reason: String,
+    },
+    /// Garbage collection removed (or, dry run, would remove) something.
+    GcAction {
+        /// What: `kill_session`, `kill_dead_pane`, `drop_group_member`, ...
+        action: String,
+        /// The session concerned, when one is.
+        #[serde(default)]
+        session: Option<String>,
+        /// The whole action, as the log line says it.
+        detail: String,
+    },
     /// The daemon stopped autosaving a session.
     AutosaveStopped {
         /// The session.
@@ -176,6 +203,10 @@ pub enum EventKind {
     CommandFinished,
     /// [`EventBody::SnapshotSaved`].
     SnapshotSaved,
+    /// [`EventBody::LimitExceeded`].
+    LimitExceeded,
+    /// [`EventBody::GcAction`].
+    GcAction,
     /// [`EventBody::AutosaveStopped`].
     AutosaveStopped,
     /// [`EventBody::DaemonStarted`].
@@ -196,7 +227,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind a filter can name.
-    pub const ALL: [EventKind; 15] = [
+    pub const ALL: [EventKind; 17] = [
         EventKind::SessionCreated,
         EventKind::SessionClosed,
         EventKind::PaneCreated,
@@ -205,6 +236,8 @@ impl EventKind {
         EventKind::PatternMatched,
         EventKind::CommandFinished,
         EventKind::SnapshotSaved,
+        EventKind::LimitExceeded,
+        EventKind::GcAction,
         EventKind::AutosaveStopped,
         EventKind::DaemonStarted,
         EventKind::DaemonStopped,
@@ -225,6 +258,8 @@ impl EventKind {
             EventKind::PatternMatched => "pattern_matched",
             EventKind::CommandFinished => "command_finished",
             EventKind::SnapshotSaved => "snapshot_saved",
+            EventKind::LimitExceeded => "limit_exceeded",
+            EventKind::GcAction => "gc_action",
             EventKind::AutosaveStopped => "autosave_stopped",
             EventKind::DaemonStarted => "daemon_started",
             EventKind::DaemonStopped => "daemon_stopped",
@@ -284,6 +319,8 @@ impl EventBody {
             EventBody::PatternMatched { .. } => EventKind::PatternMatched,
             EventBody::CommandFinished { .. } => EventKind::CommandFinished,
             EventBody::SnapshotSaved { .. } => EventKind::SnapshotSaved,
+            EventBody::LimitExceeded { .. } => EventKind::LimitExceeded,
+            EventBody::GcAction { .. } => EventKind::GcAction,
             EventBody::AutosaveStopped { .. } => EventKind::AutosaveStopped,
             EventBody::DaemonStarted { .. } => EventKind::DaemonStarted,
             EventBody::DaemonStopped { .. } => EventKind::DaemonStopped,
@@ -306,7 +343,9 @@ impl EventBody {
             | EventBody::PatternMatched { session, .. }
             | EventBody::CommandFinished { session, .. }
             | EventBody::SnapshotSaved { session, .. }
-            | EventBody::AutosaveStopped { session, .. } => Some(session),
+            | EventBody::AutosaveStopped { session, .. }
+            | EventBody::LimitExceeded { session, .. } => Some(session),
+            EventBody::GcAction { session, .. } => session.as_deref(),
             _ => None,
         }
     }
@@ -318,7 +357,8 @@ impl EventBody {
             | EventBody::PaneExited { pane, .. }
             | EventBody::Output { pane, .. }
             | EventBody::PatternMatched { pane, .. }
-            | EventBody::CommandFinished { pane, .. } => Some(pane),
+            | EventBody::CommandFinished { pane, .. }
+            | EventBody::LimitExceeded { pane, .. } => Some(pane),
             _ => None,
         }
     }
