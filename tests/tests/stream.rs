@@ -127,7 +127,8 @@ fn the_last_pane_exiting_ends_its_stream_after_every_line() {
     let env = Env::new();
     let p = env.pane0("only");
     let mut stream = p.stream().unwrap();
-    p.send_text("echo bye; exit\n").unwrap();
+    // (A pause before `exit`: tmux may drop what a pane printed just before it is destroyed.)
+    p.send_text("echo bye; sleep 0.3; exit\n").unwrap();
     let start = Instant::now();
     let mut seen_bye = false;
     // The pane's exit ends the server too: tmux reports that exactly like a killed server,
