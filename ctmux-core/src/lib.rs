@@ -27,6 +27,7 @@
 pub mod backend;
 pub mod client;
 pub mod control;
+pub mod cpu_cgroup;
 pub mod daemon;
 pub mod deps;
 pub mod error;

@@ -16,8 +16,10 @@
 //! from the terminal's `tpgid` — never on the shell:
 //! - over the memory limit: SIGTERM to the job's group, then SIGKILL if the group still
 //!   exists after the grace period;
-//! - over the CPU limit: a stop/continue duty cycle (SIGSTOP / SIGCONT to the job's group)
-//!   driven by a CPU budget: the tree may use `limit %` of the wall time; when it has used
+//! - over the CPU limit: where the machine lets us write a cgroup CPU controller (v1 `cpu`,
+//!   or v2 with `cpu` delegated), a kernel CPU quota on a cgroup holding the job's processes
+//!   ([`crate::cpu_cgroup`]): the job is never stopped. Elsewhere, a stop/continue duty cycle
+//!   (SIGSTOP / SIGCONT to the job's group) driven by a CPU budget: the tree may use `limit %` of the wall time; when it has used
 //!   more, the job is stopped until the budget has caught up. A job under its limit is never
 //!   stopped, and the long-run average converges on the limit.
 //!
@@ -443,6 +445,9 @@ pub struct EnforcerConfig {
     /// changed or cleared limit takes effect within this time; between listings each tick
     /// only reads `/proc`. At least `interval`; default 1 s.
     pub list_every: Duration,
+    /// Hold a CPU limit with a kernel quota (cgroup) where the machine allows it (default);
+    /// `false` always uses the stop/continue duty cycle.
+    pub cgroups: bool,
 }
 
 impl Default for EnforcerConfig {
@@ -451,6 +456,7 @@ impl Default for EnforcerConfig {
             interval: Duration::from_millis(100),
             max_burst: Duration::from_millis(100),
             list_every: Duration::from_secs(1),
+            cgroups: true,
         }
     }
 }
@@ -473,6 +479,8 @@ struct Throttle {
     stopped: bool,
     /// When the budget was last overdrawn.
     last_over: Instant,
+    /// A kernel CPU quota holds the job (no stop/continue at all).
+    cgroup: Option<crate::cpu_cgroup::CpuCgroup>,
 }
 
 /// Which processes of the job a duty cycle stops.
@@ -652,6 +660,9 @@ impl Enforcer {
                     if t.stopped {
                         signal_group(t.pgid, Signal::SIGCONT);
                     }
+                    if let Some(cg) = &t.cgroup {
+                        cg.remove();
+                    }
                     actions.push(LimitAction {
                         pane_id: id,
                         session: t.session,
@@ -727,6 +738,9 @@ impl Enforcer {
                 if t.stopped {
                     signal_group(t.pgid, Signal::SIGCONT);
                     t.stopped = false;
+                }
+                if let Some(cg) = t.cgroup.take() {
+                    cg.remove();
                 }
             }
         }
@@ -887,6 +901,9 @@ fn cpu_step(
     if let Some(t) = st.throttle.as_mut() {
         if !group_alive(t.pgid) {
             let pgid = t.pgid;
+            if let Some(cg) = t.cgroup.take() {
+                cg.remove();
+            }
             st.throttle = None;
             out.push(ctx.action(
                 LimitKind::Cpu,
@@ -896,6 +913,20 @@ fn cpu_step(
                 Some(pgid),
                 "the throttled job exited",
             ));
+        } else if let Some(cg) = &t.cgroup {
+            // The quota holds the job: keep it current and follow new processes (children
+            // forked inside already are inside).
+            if (t.limit - limit).abs() > f64::EPSILON {
+                cg.set_limit(limit);
+                t.limit = limit;
+            }
+            let inside = cg.pids();
+            for p in procs {
+                if p.pid != ctx.p.shell_pid && !inside.contains(&p.pid) {
+                    cg.add(p.pid);
+                }
+            }
+            return;
         } else if over {
             t.last_over = ctx.now;
             // Workers stopped for a whole tick and still over: the leader itself is busy.
@@ -924,6 +955,40 @@ fn cpu_step(
         return;
     }
     let job = foreground_job(ctx.p.shell_pid);
+    let quota = job.filter(|_| ctx.config.cgroups).and_then(|pgid| {
+        let pane: u32 = ctx.id.trim_start_matches('%').parse().ok()?;
+        let cg = crate::cpu_cgroup::CpuCgroup::create(pgid, pane, pgid, limit)?;
+        let moved = procs
+            .iter()
+            .filter(|p| p.pid != ctx.p.shell_pid)
+            .fold(false, |any, p| cg.add(p.pid) || any);
+        if !moved {
+            cg.remove();
+            return None;
+        }
+        Some(Throttle {
+            pgid,
+            session: ctx.p.session.clone(),
+            limit,
+            scope: Scope::Group,
+            stopped: false,
+            last_over: ctx.now,
+            cgroup: Some(cg),
+        })
+    });
+    if let Some(t) = quota {
+        let pgid = t.pgid;
+        st.throttle = Some(t);
+        out.push(ctx.action(
+            LimitKind::Cpu,
+            limit,
+            observed,
+            ActionTaken::Throttled,
+            Some(pgid),
+            "over the CPU limit; a kernel CPU quota (cgroup) holds the job there",
+        ));
+        return;
+    }
     let started = job.and_then(|pgid| {
         // Stop only the workers when the processes the shell started use little of the CPU.
         let m = members(pgid, ctx.p.shell_pid, procs);
@@ -941,6 +1006,7 @@ fn cpu_step(
             scope,
             stopped: true,
             last_over: ctx.now,
+            cgroup: None,
         };
         stop_job(&t, ctx.p.shell_pid, procs).then_some(t)
     });
@@ -987,9 +1053,12 @@ fn release(
     why: &str,
     out: &mut Vec<LimitAction>,
 ) {
-    if let Some(t) = st.throttle.take() {
+    if let Some(mut t) = st.throttle.take() {
         if t.stopped {
             signal_group(t.pgid, Signal::SIGCONT);
+        }
+        if let Some(cg) = t.cgroup.take() {
+            cg.remove();
         }
         out.push(ctx.action(
             LimitKind::Cpu,
