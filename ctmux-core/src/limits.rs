@@ -958,10 +958,13 @@ fn cpu_step(
     let quota = job.filter(|_| ctx.config.cgroups).and_then(|pgid| {
         let pane: u32 = ctx.id.trim_start_matches('%').parse().ok()?;
         let cg = crate::cpu_cgroup::CpuCgroup::create(pgid, pane, pgid, limit)?;
+        // Every process goes in (no short-circuit): count those that did.
         let moved = procs
             .iter()
             .filter(|p| p.pid != ctx.p.shell_pid)
-            .fold(false, |any, p| cg.add(p.pid) || any);
+            .filter(|p| cg.add(p.pid))
+            .count()
+            > 0;
         if !moved {
             cg.remove();
             return None;
