@@ -150,8 +150,12 @@ fn exec_true(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
         ensure(r.exit_code == 0, || format!("exit code {}", r.exit_code))?;
     }
     // The exit status is real, not assumed.
-    let r = p.run("(exit 7)", Some(TIMEOUT)).map_err(err("run exit 7"))?;
-    ensure(r.exit_code == 7, || format!("(exit 7) gave {}", r.exit_code))?;
+    let r = p
+        .run("(exit 7)", Some(TIMEOUT))
+        .map_err(err("run exit 7"))?;
+    ensure(r.exit_code == 7, || {
+        format!("(exit 7) gave {}", r.exit_code)
+    })?;
     Ok(format!("{} x exit 0 seen; (exit 7) reported 7", a.iters))
 }
 
@@ -234,7 +238,9 @@ fn capture(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
         if tail.len() == 2 && tail[1] == "3000" && tail[0].trim_end() == "$" {
             break;
         }
-        ensure(start.elapsed() < TIMEOUT, || format!("seq never ended: {text:?}"))?;
+        ensure(start.elapsed() < TIMEOUT, || {
+            format!("seq never ended: {text:?}")
+        })?;
         std::thread::sleep(Duration::from_millis(5));
     }
     for _ in 0..a.iters {
@@ -294,7 +300,10 @@ fn sessions(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
         }
         let created = t.elapsed();
         let listed = client.session_list().map_err(err("list"))?;
-        let live = listed.iter().filter(|s| s.name.starts_with(&prefix)).count();
+        let live = listed
+            .iter()
+            .filter(|s| s.name.starts_with(&prefix))
+            .count();
         ensure(live == a.count, || format!("{live} sessions after create"))?;
         let t = Instant::now();
         for s in &made {
@@ -304,7 +313,10 @@ fn sessions(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
         let left = client.session_list().map_err(err("list"))?.len();
         ensure(left == 0, || format!("{left} sessions left after kill"))?;
     }
-    Ok(format!("{} sessions listed after create, 0 after kill", a.count))
+    Ok(format!(
+        "{} sessions listed after create, 0 after kill",
+        a.count
+    ))
 }
 
 fn save_restore_10(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
@@ -318,7 +330,9 @@ fn save_restore_10(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
     let mut sorted = saved.clone();
     sorted.sort();
     let want: Vec<PathBuf> = dirs.iter().map(|d| canon(d)).collect();
-    ensure(sorted == want, || format!("panes' cwds before save {saved:?}"))?;
+    ensure(sorted == want, || {
+        format!("panes' cwds before save {saved:?}")
+    })?;
     for i in 0..a.iters {
         let file = a.workdir.join(format!("snap-{i}.json"));
         let t = Instant::now();
@@ -332,7 +346,9 @@ fn save_restore_10(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
             )
             .map_err(err("save"))?;
         out.push("save_10", ms(t.elapsed()));
-        ensure(report.panes == 10, || format!("saved {} panes", report.panes))?;
+        ensure(report.panes == 10, || {
+            format!("saved {} panes", report.panes)
+        })?;
         client.session_kill("snap").map_err(err("kill"))?;
         let t = Instant::now();
         client
@@ -340,7 +356,9 @@ fn save_restore_10(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
             .map_err(err("restore"))?;
         out.push("restore_10", ms(t.elapsed()));
         let got = cwds(client)?;
-        ensure(got == saved, || format!("restored cwds {got:?}, saved {saved:?}"))?;
+        ensure(got == saved, || {
+            format!("restored cwds {got:?}, saved {saved:?}")
+        })?;
     }
     Ok("restored session has 10 panes in the 10 saved directories".into())
 }
@@ -443,11 +461,13 @@ fn cpu_watch_20(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
             let handles: Vec<_> = panes
                 .iter()
                 .map(|p| {
-                    scope.spawn(move || match p.watch(r"NEVER-\d{12}", Some(watch_for), None) {
-                        Err(e) if e.kind() == ErrorKind::Timeout => Ok(()),
-                        Err(e) => Err(format!("watch failed: {e}")),
-                        Ok(m) => Err(format!("watch matched {:?}", m.line)),
-                    })
+                    scope.spawn(
+                        move || match p.watch(r"NEVER-\d{12}", Some(watch_for), None) {
+                            Err(e) if e.kind() == ErrorKind::Timeout => Ok(()),
+                            Err(e) => Err(format!("watch failed: {e}")),
+                            Ok(m) => Err(format!("watch matched {:?}", m.line)),
+                        },
+                    )
                 })
                 .collect();
             handles
