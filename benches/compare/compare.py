@@ -291,9 +291,10 @@ def report(samples, checks, peers, info, started, elapsed, quick):
                    "`drivers/libtmux_driver.py`: marker + capture loop for exec, capture loop "
                    "for patterns (10 ms poll), JSON of dirs + layout for save/restore, `ps` per "
                    "pane for metrics",
-        "shell": "bash spawning `tmux` (`drivers/shell.sh`), the seed's approach: marker + "
-                 "`capture-pane` every 100 ms for exec and patterns, tmux-resurrect-style "
-                 "save/restore, `ps` per pane for metrics",
+        "shell": "bash spawning one `tmux` per step (`drivers/shell.sh`), the seed's "
+                 "approach: `capture-pane` every 100 ms for exec (plus a `$?` marker, so it "
+                 "reports exit status where the seed could not) and patterns, "
+                 "tmux-resurrect-style save/restore, `ps` per pane for metrics",
     }
     for p in peers:
         lines.append(f"  - **{labels[p]}**: {peer_notes[p]}")
@@ -366,7 +367,91 @@ def goals(samples, ref, peers):
         out.append("ctmux Rust (control) is **not ahead** on: " + ", ".join(behind) + ".")
     else:
         out.append("ctmux Rust (control) is ahead of every peer on every workload.")
+    out += ["", "## Why, and what would fix it", ""]
+    flagged = {m for m, _ in (b.strip("`").split("` vs ") for b in behind)} if behind else set()
+    flagged |= {m for m, limit in (("exec_true", 1.0), ("pattern_latency", 1.0))
+                if m in ref and ref[m] > limit}
+    lib = med(samples, "capture_2000", "libtmux")
+    if lib is not None and "capture_2000" in ref and lib / ref["capture_2000"] < 10:
+        flagged.add("capture_2000")
+    py = med(samples, "metrics_10", "ctmux-py")
+    if py is not None and "metrics_10" in ref and py > 10 * ref["metrics_10"]:
+        flagged.add("metrics_10")
+    for m in sorted(flagged):
+        out.append(f"- `{m}`: {NOTES.get(m, 'no explanation recorded yet: investigate.')}")
+    out += ["", "Method notes: " + METHOD]
     return out
+
+
+# Why ctmux is behind a peer or a goal on a workload, and the fix; printed for flagged rows.
+NOTES = {
+    "exec_true": (
+        "over control mode `pane.run` costs 3 round trips on the open connection (~0.2 ms) and "
+        "completion is seen in pushed `%output` (the connection is attached to the pane's "
+        "session, as here), but `run` must not return before the shell's "
+        "notifier (`tmux set-option @ctmux-done ... \\; wait-for -S`, one tmux *process*, "
+        "~2 ms) has run, so it cannot go below one process spawn. The peers are close here "
+        "because `true` ends at once: their first capture right after typing already shows "
+        "the marker (send-keys + capture = 2 spawns); any command that outlasts that first "
+        "poll costs them a poll period (libtmux 10 ms, shell 100 ms). Fix: take the notifier "
+        "off the prompt's path (docs/control-mode.md, \"Still to come\") and end the wait on "
+        "the end marker seen in `%output`."),
+    "pattern_latency": (
+        "`Pane::watch` / `wait_for` re-read the pane every 50 ms whatever the backend "
+        "(ctmux-core/src/watch.rs), so latency is spread over 0-50 ms plus one capture. The "
+        "libtmux driver polls every 10 ms (each poll a tmux process): lower latency, paid for "
+        "in CPU (`cpu_watch_20`). Fix: the push-driven watch over control mode (`%output`, "
+        "0.34 ms in DESIGN.md's baseline), being built on another branch; the harness calls "
+        "the public API, so its numbers move when that lands."),
+    "capture_2000": (
+        "control mode removes the ~2 ms process spawn, not tmux's own work: formatting and "
+        "sending 2000 lines costs the server ~0.2 ms whoever asks, so the ratio to "
+        "spawn-bound peers is ~2 ms / 0.25 ms and swings between ~8x and ~18x with load. "
+        "Capturing only what changed (tracking `%output`) would avoid re-reading history."),
+    "build_32_tiled": (
+        "the time is mostly tmux forking 32 shells and re-laying out the window. "
+        "`pane_create_with_layout` adds 3 round trips per pane (`list-panes` to check the "
+        "label is free, `split-window`, `set-option` label + `select-layout`) where the "
+        "shell chains `split-window \\; select-layout` in one tmux process, and the attached "
+        "control client makes the server send it `%layout-change`/`%output` for every new "
+        "pane. Fix: a batch `panes_create(n, layout)` that splits and lays out in one chained "
+        "command (and skips the label check when no label is given)."),
+    "save_10": (
+        "ctmux's save does more than the resurrect-style peer: 3 round trips (~0.3 ms over "
+        "control mode), then per pane the foreground job from `/proc`, labels, metadata, "
+        "environment and exec history; it serializes, re-parses and validates the file and "
+        "writes it atomically with fsync (temp + fsync + rename). The shell peer redirects one "
+        "`list-panes` into a file (no fsync, no check, no commands or metadata). Both are far "
+        "under the 20 ms goal; an opt-out of the self-check or of fsync would close the gap "
+        "at the cost of the guarantees."),
+    "restore_10": (
+        "restore is dominated by tmux forking 10 shells and their ptys; ctmux also validates "
+        "the file first and sets labels and metadata."),
+    "metrics_10": (
+        "the Rust API reuses one `MetricsSampler`, so every reading after the first is warm "
+        "(`/proc` only). The Python binding (`Session.metrics`) builds a fresh sampler per "
+        "call, so every call is cold and samples twice, and `MetricsSampler::session` takes a "
+        "new pair per pane while the first sample is under 50 ms old: any `interval_ms` under "
+        "50 costs ~50 ms (measured 52 ms at 10, 25 and 50 ms; 100 ms at 100). Fix: keep one "
+        "sampler per Client in the bindings, and let the cold session path use its first "
+        "sample whatever its age."),
+    "cpu_watch_20": (
+        "the watch polls (one capture per pane every 50 ms): over control mode that is cheap "
+        "but not zero. The push-driven watch would bring it to ~0."),
+    "sessions_100": (
+        "dominated by tmux forking 100 shells; ctmux adds no extra round trip per session."),
+}
+
+METHOD = (
+    "latencies are wall-clock times around one call, measured inside each driver (Rust "
+    "`Instant`, Python `perf_counter`, bash `$EPOCHREALTIME`); pattern latency is the time the "
+    "watcher saw the line minus the `$EPOCHREALTIME` the pane's shell stamped into it (same "
+    "clock); CPU is utime + stime (+ reaped children) from `/proc`, in 10 ms ticks, of the "
+    "driver and every live descendant (the control client `tmux -C` included), and "
+    "separately of the tmux server. Untimed between samples: clearing the line or the "
+    "history every 50 samples, waiting for the prompt, killing sessions. Numbers move with "
+    "machine load (2 shared cores here): compare rows of the same run, not across runs."
+)
 
 
 if __name__ == "__main__":
