@@ -98,6 +98,17 @@ def self_cpu_ms(pid):
     return t[1] * TICK_MS if t else 0.0
 
 
+def retry_while_empty(read):
+    """read() again (untimed, up to TIMEOUT) while a value in it is empty: a pane whose shell
+    is still starting can report an empty current path."""
+    deadline = time.monotonic() + TIMEOUT
+    values = read()
+    while any(not v for v in values) and time.monotonic() < deadline:
+        time.sleep(0.005)
+        values = read()
+    return values
+
+
 def tmux(args, *argv):
     """Run one tmux command on the driver's server (untimed helpers only); its stdout."""
     r = subprocess.run(["tmux", "-S", args.socket, *argv], capture_output=True, text=True,

@@ -152,7 +152,7 @@ def save_restore_10(args, out):
         t = now_ms()
         c.session_restore(f)
         out.push("restore_10", now_ms() - t)
-        got = [p.cwd for p in c.session("snap").panes()]
+        got = common.retry_while_empty(lambda: [p.cwd for p in c.session("snap").panes()])
         ensure(got == saved, f"restored cwds {got}, saved {saved}")
     return "restored session has 10 panes in the 10 saved directories"
 

@@ -207,7 +207,8 @@ def save_restore_10(args, out):
         t = now_ms()
         s = restore(srv, "snap", f)
         out.push("restore_10", now_ms() - t)
-        got = [p.pane_current_path for p in s.active_window.panes]
+        got = common.retry_while_empty(
+            lambda: [p.pane_current_path for p in s.active_window.panes])
         ensure(got == saved, f"restored cwds {got}, saved {saved}")
     return "restored session has 10 panes in the 10 saved directories"
 

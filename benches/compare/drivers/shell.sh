@@ -257,7 +257,13 @@ w_save_restore_10() {
         now && t=$NOW
         restore snap "$f"
         now && push restore_10 $((NOW - t))
-        got=$("${T[@]}" list-panes -t snap -F '#{pane_current_path}')
+        # Untimed: a pane whose shell is still starting can report an empty path.
+        now && t=$NOW
+        while got=$("${T[@]}" list-panes -t snap -F '#{pane_current_path}') &&
+            [ "$(grep -c . <<<"$got")" -lt 10 ] && [ $((NOW - t)) -lt $TIMEOUT_US ]; do
+            sleep 0.005
+            now
+        done
         [ "$got" = "$saved" ] || fail "restored cwds $got, saved $saved"
     done
     CHECK="restored session has 10 panes in the 10 saved directories"

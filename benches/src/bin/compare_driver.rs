@@ -355,9 +355,25 @@ fn save_restore_10(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
             .snapshot_restore(&file, &RestoreOptions::default())
             .map_err(err("restore"))?;
         out.push("restore_10", ms(t.elapsed()));
-        let got = cwds(client)?;
+        // Untimed: a pane whose shell is still starting can report an empty path.
+        let mut got = cwds(client)?;
+        let start = Instant::now();
+        while got.iter().any(|d| d.as_os_str().is_empty()) && start.elapsed() < TIMEOUT {
+            std::thread::sleep(Duration::from_millis(5));
+            got = cwds(client)?;
+        }
         ensure(got == saved, || {
-            format!("restored cwds {got:?}, saved {saved:?}")
+            let panes = client.tmux(&[
+                "list-panes",
+                "-t",
+                "snap",
+                "-F",
+                "#{pane_id} #{pane_pid} #{pane_current_command} [#{pane_current_path}]",
+            ]);
+            format!(
+                "restored cwds {got:?} (after {:?}), saved {saved:?}; panes: {panes:?}",
+                start.elapsed()
+            )
         })?;
     }
     Ok("restored session has 10 panes in the 10 saved directories".into())
