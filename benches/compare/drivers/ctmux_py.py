@@ -34,19 +34,24 @@ def many_panes(c, name, n, dirs=None):
     return s, panes
 
 
-def exec_true(args, out):
+def exec_true(args, out, cmd="true", metric="exec_true"):
     c = client(args)
     _, p = one_pane(c)
     for i in range(args.iters):
         if i % 50 == 0:
             common.tmux(args, "clear-history", "-t", p.id)  # untimed, as in every driver
         t = now_ms()
-        r = p.run("true", TIMEOUT)
-        out.push("exec_true", now_ms() - t)
+        r = p.run(cmd, TIMEOUT)
+        out.push(metric, now_ms() - t)
         ensure(r.exit_code == 0, f"exit code {r.exit_code}")
     r = p.run("(exit 7)", TIMEOUT)
     ensure(r.exit_code == 7, f"(exit 7) gave {r.exit_code}")
     return f"{args.iters} x exit 0 seen; (exit 7) reported 7"
+
+
+def exec_sleep(args, out):
+    """A command that outlasts a poller's first look."""
+    return exec_true(args, out, "sleep 0.02", "exec_sleep_20ms")
 
 
 def pattern_latency(args, out):
@@ -206,6 +211,6 @@ def cpu_watch_20(args, out):
 
 
 if __name__ == "__main__":
-    common.main({f.__name__: f for f in (exec_true, pattern_latency, send_keys, capture,
+    common.main({f.__name__: f for f in (exec_true, exec_sleep, pattern_latency, send_keys, capture,
                                          build_32_tiled, sessions, save_restore_10, metrics_10,
                                          cpu_watch_20)})

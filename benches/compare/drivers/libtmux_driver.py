@@ -73,18 +73,23 @@ def run(pane, cmd, i):
     return int(hit[0].group(1))
 
 
-def exec_true(args, out):
+def exec_true(args, out, cmd="true", metric="exec_true"):
     _, p = one_pane(server(args))
     for i in range(args.iters):
         if i % 50 == 0:
             p.cmd("clear-history")
         t = now_ms()
-        code = run(p, "true", i)
-        out.push("exec_true", now_ms() - t)
+        code = run(p, cmd, i)
+        out.push(metric, now_ms() - t)
         ensure(code == 0, f"exit code {code}")
     code = run(p, "(exit 7)", args.iters)
     ensure(code == 7, f"(exit 7) gave {code}")
     return f"{args.iters} x exit 0 seen; (exit 7) reported 7"
+
+
+def exec_sleep(args, out):
+    """A command that outlasts a poller's first look."""
+    return exec_true(args, out, "sleep 0.02", "exec_sleep_20ms")
 
 
 def pattern_latency(args, out):
@@ -254,6 +259,6 @@ def cpu_watch_20(args, out):
 
 
 if __name__ == "__main__":
-    common.main({f.__name__: f for f in (exec_true, pattern_latency, send_keys, capture,
+    common.main({f.__name__: f for f in (exec_true, exec_sleep, pattern_latency, send_keys, capture,
                                          build_32_tiled, sessions, save_restore_10, metrics_10,
                                          cpu_watch_20)})

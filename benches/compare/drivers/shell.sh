@@ -104,14 +104,16 @@ run() {
     CODE=${BASH_REMATCH[1]}
 }
 
+# exec_true: run `true`; exec_sleep: run `sleep 0.02` (outlasts the first poll).
 w_exec_true() {
-    local i t
+    local i t cmd=true metric=exec_true
+    [ "$WORKLOAD" != exec_sleep ] || cmd="sleep 0.02" metric=exec_sleep_20ms
     one_pane
     for ((i = 0; i < ITERS; i++)); do
         [ $((i % 50)) -ne 0 ] || "${T[@]}" clear-history -t "$PANE"
         now && t=$NOW
-        run true "$i"
-        now && push exec_true $((NOW - t))
+        run "$cmd" "$i"
+        now && push "$metric" $((NOW - t))
         [ "$CODE" = 0 ] || fail "exit code $CODE"
     done
     run "(exit 7)" "$ITERS"
@@ -323,6 +325,7 @@ w_cpu_watch_20() {
 
 CHECK=""
 case "$WORKLOAD" in
+exec_sleep) w_exec_true ;;
 exec_true | pattern_latency | send_keys | capture | build_32_tiled | sessions | \
     save_restore_10 | metrics_10 | cpu_watch_20) "w_$WORKLOAD" ;;
 *) echo "unknown workload $WORKLOAD" >&2 && exit 2 ;;

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Workloads (the same list, the same checks, in every driver of the harness):
-//! `exec_true`, `pattern_latency`, `send_keys`, `capture` (metrics `capture_50` and
+//! `exec_true`, `exec_sleep` (metric `exec_sleep_20ms`), `pattern_latency`, `send_keys`, `capture` (metrics `capture_50` and
 //! `capture_2000`), `build_32_tiled`, `sessions` (`--count` sessions created then killed),
 //! `save_restore_10` (metrics `save_10` and `restore_10`), `metrics_10`, `cpu_watch_20`
 //! (metrics `cpu_watch_20` and `cpu_watch_20_server`: CPU milliseconds of this process tree
@@ -135,7 +135,13 @@ fn many_panes(client: &Ctmux, name: &str, n: usize, dirs: Option<&[PathBuf]>) ->
     Ok(s)
 }
 
-fn exec_true(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
+/// `exec_true`: run `true`; `exec_sleep`: run `sleep 0.02` (a command that outlasts a
+/// poller's first look).
+fn exec(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
+    let (cmd, metric) = match a.workload.as_str() {
+        "exec_true" => ("true", "exec_true"),
+        _ => ("sleep 0.02", "exec_sleep_20ms"),
+    };
     let (_s, p) = one_pane(client, "bench")?;
     let target = p.id().to_string();
     for i in 0..a.iters {
@@ -145,8 +151,8 @@ fn exec_true(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
                 .map_err(err("clear-history"))?;
         }
         let t = Instant::now();
-        let r = p.run("true", Some(TIMEOUT)).map_err(err("run true"))?;
-        out.push("exec_true", ms(t.elapsed()));
+        let r = p.run(cmd, Some(TIMEOUT)).map_err(err("run"))?;
+        out.push(metric, ms(t.elapsed()));
         ensure(r.exit_code == 0, || format!("exit code {}", r.exit_code))?;
     }
     // The exit status is real, not assumed.
@@ -531,7 +537,7 @@ fn run(a: &Args) -> Res<(Metrics, String)> {
         .map_err(err("client"))?;
     let mut out = Metrics::default();
     let check = match a.workload.as_str() {
-        "exec_true" => exec_true(&client, a, &mut out),
+        "exec_true" | "exec_sleep" => exec(&client, a, &mut out),
         "pattern_latency" => pattern_latency(&client, a, &mut out),
         "send_keys" => send_keys(&client, a, &mut out),
         "capture" => capture(&client, a, &mut out),
