@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compare ctmux with its peers on this machine and write benches/RESULTS.md.
 #
-#   benches/compare/run.sh            # full run (~10 min on 2 cores): writes benches/RESULTS.md
+#   benches/compare/run.sh            # full run (~6 min on 2 cores): writes benches/RESULTS.md
 #   benches/compare/run.sh --quick    # few iterations (< 2 min): benches/compare/RESULTS-quick.md
 #   benches/compare/run.sh --only exec_true,capture --peers ctmux-rust,libtmux   # a subset
 #
