@@ -258,6 +258,12 @@ impl MetricsSampler {
         self.interval
     }
 
+    /// The shortest span a kept sample must cover to give a rate: the sampling interval,
+    /// at most 50 ms (so a cold reading of many panes costs one interval, not one per pane).
+    fn min_gap(&self) -> Duration {
+        self.interval.min(Duration::from_millis(50))
+    }
+
     /// Drop the kept sample of the tree rooted at `root_pid` (a long-lived sampler calls
     /// this for panes that are gone, so its memory stays bounded).
     pub fn forget(&self, root_pid: i32) {
@@ -300,7 +306,7 @@ impl MetricsSampler {
             .cloned();
         let previous = match previous {
             // Too close to the previous sample for a meaningful rate: take a fresh pair.
-            Some(p) if p.at.elapsed() >= Duration::from_millis(50) => p,
+            Some(p) if p.at.elapsed() >= self.min_gap() => p,
             _ => {
                 let first = sample_tree(root_pid)?;
                 std::thread::sleep(self.interval);
@@ -332,7 +338,7 @@ impl MetricsSampler {
             let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
             panes.iter().any(|p| {
                 last.get(&p.pid)
-                    .is_none_or(|s| s.at.elapsed() < Duration::from_millis(50))
+                    .is_none_or(|s| s.at.elapsed() < self.min_gap())
             })
         };
         if cold {

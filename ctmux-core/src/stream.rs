@@ -269,20 +269,8 @@ impl Pane {
             return Err(Error::invalid("lines", "must be 1..=1000000"));
         }
         let text = self.capture(Some(lines as u32 + 200))?;
-        // The exec end marker is printed concealed: invisible on a terminal, plain text in a
-        // capture. Leave it out, and the lines that held nothing else.
-        let marker = exec_marker();
-        let cleaned: Vec<String> = text
-            .lines()
-            .filter_map(|l| {
-                if marker.is_match(l) {
-                    let rest = marker.replace_all(l, "");
-                    (!rest.is_empty()).then(|| rest.into_owned())
-                } else {
-                    Some(l.to_owned())
-                }
-            })
-            .collect();
+        // (Pane::capture leaves the exec end markers out.)
+        let cleaned: Vec<String> = text.lines().map(str::to_owned).collect();
         let mut all: Vec<&str> = cleaned.iter().map(String::as_str).collect();
         while all.last().is_some_and(|l| l.trim().is_empty()) {
             all.pop();
@@ -290,9 +278,4 @@ impl Pane {
         let start = all.len().saturating_sub(lines);
         Ok(all[start..].iter().map(|s| (*s).to_owned()).collect())
     }
-}
-
-fn exec_marker() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| regex::Regex::new(r"ctmux:[0-9A-Za-z]+:[0-9]{1,3}:end").expect("valid regex"))
 }
