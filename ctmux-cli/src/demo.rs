@@ -3,7 +3,8 @@
 //! It starts its own [`IsolatedServer`] (never the user's server), builds a session with three
 //! labelled panes in a tiled layout, runs commands (one failing with exit 3, one with quotes
 //! and unicode), sets and reads metadata, waits for a line printed by a running job,
-//! interrupts `sleep 100` with SIGINT, prints a summary and removes the server. Progress goes
+//! interrupts `sleep 100` with SIGINT, streams a pane, subscribes to events, saves a snapshot,
+//! reads metrics, prints a summary and removes the server. It uses the control-mode backend. Progress goes
 //! to the writer it is given (stderr); the JSON summary is the command's result.
 
 use crate::output::{fields, Failure, Outcome};
@@ -85,7 +86,13 @@ impl Demo<'_> {
             "ctmux demo: private tmux server at {}",
             server.socket_path().display()
         ));
-        let client = server.client()?;
+        // A long-lived client: one persistent control-mode connection (commands ~0.1 ms,
+        // completion and patterns pushed by tmux).
+        let client = ctmux_core::Ctmux::builder()
+            .server(server.server().clone())
+            .state_dir(server.dir().join("state"))
+            .backend_kind(ctmux_core::BackendKind::Control)
+            .build()?;
         let session = client.session_create(
             "demo",
             &SessionOptions {
@@ -115,6 +122,18 @@ impl Demo<'_> {
             listing.join(", ")
         ));
 
+        // Events, watched in-process for the demo session (the daemon can do it for everyone).
+        let mut events = client.subscribe_local(&ctmux_core::EventFilter {
+            session: Some("demo".into()),
+            kinds: vec![
+                ctmux_core::EventKind::CommandFinished,
+                ctmux_core::EventKind::PatternMatched,
+            ],
+            pattern: Some("^tick \\d$".into()),
+            ..Default::default()
+        })?;
+        self.say("subscribed to events: command_finished, and output matching /^tick \\d$/");
+
         // Exact exit codes and output, including a failure and awkward text.
         self.run(&api, "api", "echo \"hello from the api pane\"")?;
         let failing = self.run(&api, "api", "echo 'checking config...' >&2; (exit 3)")?;
@@ -136,6 +155,7 @@ impl Demo<'_> {
         // Wait for a line printed by a job that is still running.
         let ticker = "for i in 1 2 3; do echo tick $i; sleep 0.2; done; echo READY";
         self.say(&format!("worker$ {ticker}   (started, not waited for)"));
+        let mut stream = worker.stream()?;
         let watch_start = Instant::now();
         let handle = worker.exec(ticker)?;
         let found = worker.watch("^READY$", Some(LIMIT), None)?;
@@ -147,6 +167,19 @@ impl Demo<'_> {
         ));
         let r = handle.wait(Some(LIMIT))?;
         self.record("worker", ticker, &r);
+        let mut streamed = Vec::new();
+        while let Some(line) = stream
+            .next_line(Some(Duration::from_millis(200)))
+            .ok()
+            .flatten()
+        {
+            streamed.push(line.text);
+        }
+        self.say(&format!(
+            "  live stream of worker (pane-stream) gave {} lines: {:?}",
+            streamed.len(),
+            streamed
+        ));
 
         // Interrupt a long job the way Ctrl-C would: SIGINT to its process group.
         self.say("logs$ sleep 100   (started, not waited for)");
@@ -172,6 +205,37 @@ impl Demo<'_> {
         // `Pane::wait` times the wait itself; the job ran since `exec`.
         interrupted.duration = sleep_started.elapsed();
         self.record("logs", "sleep 100", &interrupted);
+
+        // What the subscription saw meanwhile.
+        let mut seen: Vec<String> = Vec::new();
+        while let Ok(Some(e)) = events.next_event(Some(Duration::from_millis(300))) {
+            seen.push(match &e.body {
+                ctmux_core::EventBody::CommandFinished { exit_code, .. } => {
+                    format!("command_finished({exit_code})")
+                }
+                ctmux_core::EventBody::PatternMatched { line, .. } => {
+                    format!("pattern_matched({line:?})")
+                }
+                other => other.kind().to_string(),
+            });
+        }
+        self.say(&format!("events: {}", seen.join(", ")));
+
+        // A snapshot, and what the panes cost.
+        let saved = client.snapshot_save("demo", &Default::default())?;
+        self.say(&format!(
+            "snapshot: {} panes in {} windows, {} bytes, {}",
+            saved.panes,
+            saved.windows,
+            saved.bytes,
+            saved.file.display()
+        ));
+        let metrics = ctmux_core::metrics::MetricsSampler::new(Duration::from_millis(100))
+            .session(&session)?;
+        self.say(&format!(
+            "metrics: {} processes, {:.1} MB resident, {:.1} % CPU over 100 ms",
+            metrics.total.process_count, metrics.total.memory_mb, metrics.total.cpu_percent
+        ));
 
         let total: Duration = self.runs.iter().map(|r| r.duration).sum();
         let elapsed = self.started.elapsed();
@@ -208,6 +272,9 @@ impl Demo<'_> {
             ("failing_exit_code", json!(failing)),
             ("interrupted_exit_code", json!(interrupted.exit_code)),
             ("pattern_line", json!(found.line)),
+            ("streamed_lines", json!(streamed)),
+            ("events", json!(seen)),
+            ("snapshot", json!(saved.file)),
             ("metadata", json!(all)),
             ("elapsed", json!(elapsed.as_secs_f64())),
         ]))
