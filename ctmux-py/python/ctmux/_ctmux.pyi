@@ -9,6 +9,9 @@ from types import TracebackType
 from typing import Literal, final
 
 from ctmux.types import (
+    DaemonStartReport,
+    DaemonStatus,
+    Event,
     GroupInfo,
     GroupUp,
     HealthReport,
@@ -42,6 +45,7 @@ __all__ = [
     "IoError",
     "IsolatedServer",
     "NotFoundError",
+    "OutputStream",
     "Pane",
     "PaneInfo",
     "PaneStatus",
@@ -50,10 +54,13 @@ __all__ = [
     "ServerUnavailableError",
     "Session",
     "SessionInfo",
+    "StreamLine",
+    "Subscription",
     "SyncReport",
     "TimeoutError",
     "TmuxError",
     "UnsupportedError",
+    "daemon_run_from_args",
 ]
 
 # --- values ------------------------------------------------------------------------------
@@ -189,6 +196,24 @@ class SyncReport:
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
+class StreamLine:
+    """One line of live output (``OutputStream``)."""
+
+    @property
+    def pane(self) -> str:
+        """The pane that printed it (``%3``)."""
+    @property
+    def seq(self) -> int:
+        """1 for the pane's first line in this stream, then 2, 3, ..."""
+    @property
+    def time_ms(self) -> int:
+        """When it arrived, milliseconds since the Unix epoch."""
+    @property
+    def text(self) -> str:
+        """The text, without line end and escape sequences."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
 class CancelToken:
     """Stops blocking waits given it as ``cancel=`` (within 50 ms, raising ``IoError``)."""
 
@@ -198,6 +223,53 @@ class CancelToken:
     def cancelled(self) -> bool: ...
 
 # --- handles -----------------------------------------------------------------------------
+
+@final
+class OutputStream:
+    """Live output lines of a pane or session; ``None``/``StopIteration`` once it is over."""
+
+    def next(
+        self, timeout: float | None = None, *, cancel: CancelToken | None = None
+    ) -> StreamLine | None: ...
+    async def next_async(self, timeout: float | None = None) -> StreamLine | None: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    def __iter__(self) -> OutputStream: ...
+    def __next__(self) -> StreamLine: ...
+    def __enter__(self) -> OutputStream: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
+    ) -> Literal[False]: ...
+
+@final
+class Subscription:
+    """Events (dicts) matching a filter; ``None``/``StopIteration`` once it is over."""
+
+    def next(
+        self, timeout: float | None = None, *, cancel: CancelToken | None = None
+    ) -> Event | None: ...
+    async def next_async(self, timeout: float | None = None) -> Event | None: ...
+    @property
+    def via_daemon(self) -> bool: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    def __iter__(self) -> Subscription: ...
+    def __next__(self) -> Event: ...
+    def __enter__(self) -> Subscription: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
+    ) -> Literal[False]: ...
+
+def daemon_run_from_args(args: list[str]) -> None:
+    """Run the event daemon in this process (``python -m ctmux._daemon``)."""
 
 @final
 class ExecHandle:
@@ -250,6 +322,8 @@ class Pane:
     async def wait_for_async(
         self, pattern: str, timeout: float | None = None, lines: int | None = None
     ) -> PatternMatch: ...
+    def stream(self) -> OutputStream: ...
+    def tail(self, lines: int) -> list[str]: ...
     def label(self) -> str | None: ...
     def set_label(self, label: str) -> None: ...
     def metadata_set(self, key: str, value: str) -> None: ...
@@ -278,6 +352,7 @@ class Session:
     def pane_create_with_layout(self, label: str, layout: str) -> Pane: ...
     def pane_find(self, label: str) -> Pane: ...
     def pane_count(self) -> int: ...
+    def stream(self) -> OutputStream: ...
     def metrics(self, interval_ms: int = 250) -> SessionMetrics: ...
     def kill(self) -> None: ...
     def __enter__(self) -> Session: ...
@@ -360,6 +435,23 @@ class Client:
     ) -> RestoreReport: ...
     def session_snapshots(self, name: str | None = None) -> list[SnapshotEntry]: ...
     def session_snapshot_delete(self, file: StrPath) -> None: ...
+    def subscribe(
+        self,
+        session: str | None = None,
+        pane: str | None = None,
+        kinds: list[str] | None = None,
+        pattern: str | None = None,
+        *,
+        local: bool = False,
+    ) -> Subscription: ...
+    def daemon_start(
+        self, program: StrPath | None = None, args: list[str] | None = None
+    ) -> DaemonStartReport: ...
+    def daemon_stop(self) -> bool: ...
+    def daemon_status(self) -> DaemonStatus: ...
+    def daemon_logs(self, n: int = 20) -> list[Event]: ...
+    def autosave(self, session: str, interval: int) -> None: ...
+    def autosave_stop(self, session: str) -> bool: ...
 
 @final
 class IsolatedServer:
