@@ -1,13 +1,13 @@
 //! `OutputStream` and `Subscription`: live output lines of a pane or session, and events.
 //!
-//! Both are iterators (`for line in pane.stream():`) with a `next(timeout)` method returning
-//! `None` once they are over, `next_async` for asyncio, and `with` support (`close()` on
-//! exit). A wait holds no GIL and is cut into 50 ms slices ([`Live`]) so that Ctrl-C, a
+//! Both are iterators (`for line in pane.stream():`, `async for` too) with a `next(timeout)`
+//! method returning `None` once they are over, `next_async` for asyncio, and `with` support
+//! (`close()` on exit). A wait holds no GIL and is cut into 50 ms slices ([`Live`]) so that Ctrl-C, a
 //! [`CancelToken`] and `close()` from another thread are noticed between them.
 
 use crate::convert;
 use crate::records::{to_py_value, StreamLine};
-use crate::wait::{in_thread, wait, CancelToken, Live};
+use crate::wait::{anext, in_thread, wait, CancelToken, Live};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
@@ -68,6 +68,14 @@ impl OutputStream {
 
     fn __iter__(slf: Py<Self>) -> Py<Self> {
         slf
+    }
+
+    fn __aiter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __anext__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        anext(slf.as_any())
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<StreamLine>> {
@@ -165,6 +173,14 @@ impl Subscription {
 
     fn __iter__(slf: Py<Self>) -> Py<Self> {
         slf
+    }
+
+    fn __aiter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __anext__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        anext(slf.as_any())
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {

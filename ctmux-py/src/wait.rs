@@ -112,6 +112,15 @@ pub(crate) fn in_thread<'py>(
     helper.call1((obj.getattr(method)?, args.into_bound_py_any(py)?))
 }
 
+/// `ctmux._aio.next_or_stop(obj.next, ())`: the awaitable of `__anext__` (`in_thread`, with
+/// `None` raising `StopAsyncIteration`).
+pub(crate) fn anext<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    static NEXT_OR_STOP: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    let py = obj.py();
+    let helper = NEXT_OR_STOP.import(py, "ctmux._aio", "next_or_stop")?;
+    helper.call1((obj.getattr("next")?, pyo3::types::PyTuple::empty(py)))
+}
+
 /// How long one core wait of a live object ([`Live::next`]) lasts before the cancel check is
 /// asked again.
 const SLICE: std::time::Duration = std::time::Duration::from_millis(50);

@@ -126,6 +126,35 @@ def test_stream_next_async(pane: ctmux.Pane) -> None:
     assert asyncio.run(main())[-1] == "via-async"
 
 
+def test_async_for_over_a_stream_and_a_subscription(
+    client: ctmux.Client, session: ctmux.Session
+) -> None:
+    pane = session.pane_create("async-for")
+
+    async def main() -> tuple[list[str], list[str]]:
+        texts: list[str] = []
+        kinds: list[str] = []
+        with pane.stream() as stream, client.subscribe(pane=pane.id) as sub:
+            pane.exec("echo async-for-line")
+            async for line in stream:
+                texts.append(line.text)
+                if line.text == "async-for-line":
+                    break
+            await asyncio.to_thread(pane.kill)
+            async for event in sub:
+                kinds.append(event["kind"])
+                if event["kind"] == "pane_exited":
+                    break
+        # A stream that is over ends `async for` (StopAsyncIteration).
+        async for _ in stream:
+            raise AssertionError("a closed stream yielded a line")
+        return texts, kinds
+
+    texts, kinds = asyncio.run(main())
+    assert texts[-1] == "async-for-line"
+    assert kinds[-1] == "pane_exited"
+
+
 def test_close_from_another_thread_ends_a_wait(pane: ctmux.Pane) -> None:
     stream = pane.stream()
     timer = threading.Timer(0.2, stream.close)
