@@ -146,14 +146,11 @@ impl<S> Live<S> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
-    /// Whether it is closed or over.
+    /// Whether it is closed or over. Never waits (it is asked with the GIL held): while a
+    /// wait runs, it is not over yet.
     pub(crate) fn closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
-            || self
-                .inner
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_none()
+            || self.inner.try_lock().map(|g| g.is_none()).unwrap_or(false)
     }
 
     /// The core's next item, waiting at most `timeout` (`None`: for ever) in 50 ms slices of
