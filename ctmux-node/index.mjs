@@ -6,5 +6,15 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const binding = require('./index.js')
 
-export const { Client, ExecHandle, IsolatedServer, Pane, Session, version } = binding
+export const {
+  Client,
+  daemonRunFromArgs,
+  ExecHandle,
+  IsolatedServer,
+  OutputStream,
+  Pane,
+  Session,
+  Subscription,
+  version,
+} = binding
 export default binding

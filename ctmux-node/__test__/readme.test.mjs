@@ -1,4 +1,4 @@
-// The README's Node example and examples/agent.ts run as written, as a user would run them:
+// The README's Node examples and examples/agent.ts run as written, as a user would run them:
 // from a directory where `ctmux` is an installed package (node_modules/ctmux -> this package).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -41,7 +41,15 @@ test('README Node example', async (t) => {
   assert.match(stdout, /^server exit code: 0$/m)
 })
 
-test('examples/agent.ts compiles and runs', async (t) => {
+test('README live output and events example', async (t) => {
+  const dir = userProject(t)
+  writeFileSync(join(dir, 'live.mjs'), readmeBlock('Live output and events', 'js'))
+  const { stdout } = await run(process.execPath, [join(dir, 'live.mjs')], { cwd: dir, timeout: 120_000 })
+  assert.match(stdout, /^tick 1\ntick 2\ntick 3\ncommand_finished 0$/m)
+  assert.match(stdout, /^daemon running: true$/m)
+})
+
+test('examples/agent.ts and examples/live.ts compile and run', async (t) => {
   const dir = userProject(t)
   const tsc = join(PACKAGE, 'node_modules', 'typescript', 'bin', 'tsc')
   await run(process.execPath, [tsc, '-p', join(PACKAGE, 'tsconfig.json'), '--noEmit', 'false', '--outDir', dir],
@@ -54,4 +62,8 @@ test('examples/agent.ts compiles and runs', async (t) => {
   assert.match(stdout, /^interrupted \(Timeout\): sleep 60$/m)
   assert.match(stdout, /^server exit code: 0$/m)
   assert.match(stdout, /^1 check\(s\) failed$/m)
+  const live = await run(process.execPath, [join(dir, 'live.js')], { cwd: dir, timeout: 120_000 })
+  assert.match(live.stdout, /^\d+ one\n\d+ two\ncommand_finished exit 0$/m)
+  assert.match(live.stdout, /^command_finished at number$/m)
+  assert.match(live.stdout, /^1 false$/m)
 })

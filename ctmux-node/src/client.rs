@@ -2,15 +2,18 @@
 
 use crate::convert;
 use crate::errors::IntoNapiResult;
+use crate::live::{AsyncIterable, Subscription};
 use crate::records::{
-    from_core, GroupInfo, GroupUp, HealthReport, MemberExec, MemberKill, Overview, PaneTotals,
-    RestoreReport, SaveReport, SessionInfo, SessionMatches, SnapshotEntry, SyncReport,
+    from_core, DaemonStartReport, DaemonStatus, GroupInfo, GroupUp, HealthReport, Json, MemberExec,
+    MemberKill, Overview, PaneTotals, RestoreReport, SaveReport, SessionInfo, SessionMatches,
+    SnapshotEntry, SyncReport,
 };
 use crate::session::Session;
 use crate::Blocking;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -243,6 +246,141 @@ pub struct SessionRestoreOptions {
     pub no_exec: Option<bool>,
     /// Replace an existing session of that name.
     pub replace: Option<bool>,
+}
+
+/// Options of `client.subscribe(options)`: every field narrows; none takes everything.
+#[napi(object)]
+pub struct SubscribeOptions {
+    /// Only events about this session (by name).
+    pub session: Option<String>,
+    /// Only events about this pane (`'%3'`).
+    pub pane: Option<String>,
+    /// Only these kinds (`'session_created'`, `'command_finished'`, ...).
+    pub kinds: Option<Vec<String>>,
+    /// A regex over output lines: matching lines arrive as `pattern_matched` events.
+    pub pattern: Option<String>,
+    /// Use an in-process watcher even when the daemon runs.
+    pub local: Option<bool>,
+}
+
+/// Options of `client.daemonStart(options)`: by default the daemon runs as
+/// `process.execPath daemon.js ...`; `program` (e.g. the `ctmux` CLI) runs instead, with
+/// `args` before the daemon's own arguments.
+#[napi(object)]
+pub struct DaemonStartOptions {
+    /// The program to run (default: this Node binary with this package's `daemon.js`).
+    pub program: Option<String>,
+    /// Arguments before the daemon's own (default: `[]` with `program`, else `[daemon.js]`).
+    pub args: Option<Vec<String>>,
+}
+
+/// Events and the daemon.
+#[napi]
+impl Client {
+    /// Subscribe to events: an async iterable `Subscription`, fed by the server's daemon
+    /// when one runs, else by an in-process watcher.
+    #[napi(ts_return_type = "Promise<Subscription>")]
+    pub fn subscribe(
+        &self,
+        options: Option<SubscribeOptions>,
+    ) -> AsyncTask<Blocking<AsyncIterable<Subscription>>> {
+        let client = self.inner.clone();
+        Blocking::task(move || {
+            let o = options.unwrap_or(SubscribeOptions {
+                session: None,
+                pane: None,
+                kinds: None,
+                pattern: None,
+                local: None,
+            });
+            let filter = ctmux_core::EventFilter {
+                session: o.session,
+                pane: o.pane,
+                kinds: o
+                    .kinds
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|k| k.parse())
+                    .collect::<ctmux_core::Result<_>>()?,
+                pattern: o.pattern,
+            };
+            let sub = if o.local.unwrap_or(false) {
+                client.subscribe_local(&filter)?
+            } else {
+                client.subscribe(&filter)?
+            };
+            Ok(Subscription::new(sub))
+        })
+    }
+
+    /// Start the server's event daemon unless it runs, as a separate process (see
+    /// `DaemonStartOptions`).
+    #[napi(ts_return_type = "Promise<DaemonStartReport>")]
+    pub fn daemon_start(
+        &self,
+        env: Env,
+        options: Option<DaemonStartOptions>,
+    ) -> Result<AsyncTask<Blocking<DaemonStartReport>>> {
+        let (program, args) = options.map_or((None, None), |o| (o.program, o.args));
+        let (program, args) = match program {
+            Some(program) => (PathBuf::from(program), args.unwrap_or_default()),
+            None => {
+                let process: Object = env.get_global()?.get_named_property("process")?;
+                let exec_path: String = process.get_named_property("execPath")?;
+                let addon = convert::file_url_path(&env.get_module_file_name()?).js_err(&env)?;
+                let daemon_js = addon.with_file_name("daemon.js");
+                let default = vec![daemon_js.to_string_lossy().into_owned()];
+                (PathBuf::from(exec_path), args.unwrap_or(default))
+            }
+        };
+        let client = self.inner.clone();
+        Ok(Blocking::task(move || {
+            let args: Vec<OsString> = args.into_iter().map(OsString::from).collect();
+            from_core(client.daemon_start(&program, &args)?)
+        }))
+    }
+
+    /// Stop the server's daemon; resolves with whether one was running.
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn daemon_stop(&self) -> AsyncTask<Blocking<bool>> {
+        let client = self.inner.clone();
+        Blocking::task(move || client.daemon_stop())
+    }
+
+    /// The daemon's status (`running` is false when none runs).
+    #[napi(ts_return_type = "Promise<DaemonStatus>")]
+    pub fn daemon_status(&self) -> AsyncTask<Blocking<DaemonStatus>> {
+        let client = self.inner.clone();
+        Blocking::task(move || from_core(client.daemon_status()?))
+    }
+
+    /// The last `n` events (default 20) of the daemon's event log, oldest first.
+    #[napi(ts_return_type = "Promise<Array<CtmuxEvent>>")]
+    pub fn daemon_logs(&self, n: Option<f64>) -> AsyncTask<Blocking<Json>> {
+        let client = self.inner.clone();
+        Blocking::task(move || {
+            let n = convert::whole("n", n, u32::MAX)?.unwrap_or(20);
+            Json::from_core(client.daemon_logs(n as usize)?)
+        })
+    }
+
+    /// Have the daemon save session `session` every `interval` seconds (it must run, or be
+    /// started, for saves to happen; each save is a `snapshot_saved` event).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn autosave(&self, session: String, interval: f64) -> AsyncTask<Blocking<()>> {
+        let client = self.inner.clone();
+        Blocking::task(move || {
+            let interval = convert::whole("interval", Some(interval), u32::MAX)?.unwrap_or(0);
+            client.autosave_set(&session, u64::from(interval))
+        })
+    }
+
+    /// Stop autosaving `session`; resolves with whether it was autosaved.
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn autosave_stop(&self, session: String) -> AsyncTask<Blocking<bool>> {
+        let client = self.inner.clone();
+        Blocking::task(move || client.autosave_stop(&session))
+    }
 }
 
 /// Groups, dependencies, health, queries and snapshots.

@@ -24,6 +24,44 @@ pub(crate) fn timeout(seconds: Option<f64>) -> ctmux_core::Result<Option<Duratio
         .transpose()
 }
 
+/// Milliseconds as a `Duration`; negative, NaN and infinite are InvalidInput.
+pub(crate) fn timeout_ms(ms: Option<f64>) -> ctmux_core::Result<Option<Duration>> {
+    ms.map(|ms| {
+        Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
+            invalid(
+                "timeout",
+                format!("{ms} is not a finite, non-negative number of milliseconds"),
+            )
+        })
+    })
+    .transpose()
+}
+
+/// The path in a `file://` URL (as Node gives an addon's file name), percent-decoded.
+pub(crate) fn file_url_path(url: &str) -> ctmux_core::Result<PathBuf> {
+    let rest = url
+        .strip_prefix("file://")
+        .ok_or_else(|| invalid("module file name", format!("{url:?} is not a file:// URL")))?;
+    let bytes = rest.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    use std::os::unix::ffi::OsStringExt;
+    Ok(PathBuf::from(std::ffi::OsString::from_vec(out)))
+}
+
 /// A JS number that must be a whole number in `0..=max`, else InvalidInput.
 pub(crate) fn whole(
     what: &'static str,

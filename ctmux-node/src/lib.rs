@@ -2,12 +2,14 @@
 //!
 //! The Node.js addon over `ctmux-core`. Every method that touches tmux converts its
 //! arguments, runs the core call on libuv's thread pool (an [`AsyncTask`], so the event loop
-//! never blocks) and resolves with plain JS objects or handle classes; a core error rejects
+//! never blocks; the possibly endless `next()` of streams and subscriptions runs on a thread
+//! of its own instead, see [`live`]) and resolves with plain JS objects or handle classes; a core error rejects
 //! with an `Error` whose `code` is the kind name ([`errors`], the only place that maps kinds).
 //! There is no logic of its own.
 //!
 //! Layout: [`client`] (`IsolatedServer`, `Client`), [`session`] (`Session`), [`pane`]
-//! (`Pane`, `ExecHandle`), [`records`] (returned objects), [`convert`] (arguments). A new
+//! (`Pane`, `ExecHandle`), [`live`] (`OutputStream`, `Subscription`, the daemon's entry
+//! point), [`records`] (returned objects), [`convert`] (arguments). A new
 //! core area (groups, snapshots, ...) gets its own file with its classes, its objects in
 //! [`records`], and methods that return `Blocking::task(...)`.
 //!
@@ -27,6 +29,7 @@
 mod client;
 mod convert;
 mod errors;
+mod live;
 mod pane;
 mod records;
 mod session;
@@ -71,4 +74,11 @@ impl<T: ToNapiValue + TypeName + Send + 'static> Task for Blocking<T> {
 #[napi]
 pub fn version() -> String {
     ctmux_core::VERSION.to_owned()
+}
+
+/// Run the event daemon in this process until it is asked to stop; blocks (what `daemon.js`
+/// calls, in a process of its own started by `client.daemonStart()`).
+#[napi]
+pub fn daemon_run_from_args(env: Env, args: Vec<String>) -> Result<()> {
+    ctmux_core::daemon::run_from_args(&args).js_err(&env)
 }

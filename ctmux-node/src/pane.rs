@@ -1,6 +1,7 @@
 //! `Pane` and `ExecHandle`: one pane, addressed by its tmux id, and a command started in it.
 
 use crate::convert;
+use crate::live::{AsyncIterable, OutputStream};
 use crate::records::{from_core, ExecResult, PaneInfo, PaneMetrics, PaneStatus, PatternMatch};
 use crate::session::Session;
 use crate::Blocking;
@@ -144,6 +145,23 @@ impl Pane {
             let timeout = convert::timeout(timeout_seconds)?;
             let lines = convert::whole("lines", lines, u32::MAX)?;
             pane.watch(&pattern, timeout, lines).map(PatternMatch::from)
+        })
+    }
+
+    /// Stream the pane's output lines from now on: an async iterable `OutputStream`.
+    #[napi(ts_return_type = "Promise<OutputStream>")]
+    pub fn stream(&self) -> AsyncTask<Blocking<AsyncIterable<OutputStream>>> {
+        let pane = on(self);
+        Blocking::task(move || pane.stream().map(OutputStream::new))
+    }
+
+    /// The last `lines` lines of the pane (history included), oldest first.
+    #[napi(ts_return_type = "Promise<Array<string>>")]
+    pub fn tail(&self, lines: f64) -> AsyncTask<Blocking<Vec<String>>> {
+        let pane = on(self);
+        Blocking::task(move || {
+            let lines = convert::whole("lines", Some(lines), u32::MAX)?.unwrap_or_default();
+            pane.tail(lines as usize)
         })
     }
 

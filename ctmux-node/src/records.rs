@@ -216,6 +216,103 @@ pub(crate) fn from_core<T: serde::Serialize, R: serde::de::DeserializeOwned>(
         })
 }
 
+/// A core record (an event, ...) as the plain object its JSON is (keys as on the wire).
+pub struct Json(serde_json::Value);
+
+impl Json {
+    /// `value` through serde.
+    pub(crate) fn from_core<T: serde::Serialize>(value: T) -> ctmux_core::Result<Json> {
+        serde_json::to_value(value)
+            .map(Json)
+            .map_err(|e| ctmux_core::Error::Corrupt {
+                what: "result".into(),
+                reason: e.to_string(),
+            })
+    }
+}
+
+impl napi::bindgen_prelude::TypeName for Json {
+    fn type_name() -> &'static str {
+        "Object"
+    }
+
+    fn value_type() -> napi::ValueType {
+        napi::ValueType::Object
+    }
+}
+
+impl napi::bindgen_prelude::ToNapiValue for Json {
+    unsafe fn to_napi_value(
+        env: napi::sys::napi_env,
+        val: Self,
+    ) -> napi::Result<napi::sys::napi_value> {
+        // SAFETY: the caller's contract, passed on unchanged.
+        unsafe { serde_json::Value::to_napi_value(env, val.0) }
+    }
+}
+
+/// A session the daemon saves periodically, and how that goes.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct AutosaveStatus {
+    /// The session.
+    pub session: String,
+    /// Seconds between saves.
+    pub interval_seconds: f64,
+    /// Saves done by this daemon.
+    pub saves: f64,
+    /// When the last save happened, ms since the Unix epoch.
+    pub last_save_ms: Option<f64>,
+    /// The last snapshot file written.
+    pub last_file: Option<String>,
+    /// The last failure, if the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+/// What `client.daemonStatus()` reports.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct DaemonStatus {
+    /// Whether a daemon holds the lock.
+    pub running: bool,
+    /// Its pid, when known.
+    pub pid: Option<u32>,
+    /// Whether it answered on its socket.
+    pub reachable: bool,
+    /// Seconds since it started.
+    pub uptime_seconds: Option<f64>,
+    /// Sessions it follows.
+    pub watched_sessions: Vec<String>,
+    /// Panes it knows.
+    pub watched_panes: u32,
+    /// Subscribers connected (its own event log writer not counted).
+    pub subscribers: u32,
+    /// Events published since it started.
+    pub events: f64,
+    /// Whether the tmux server answered at its last scan.
+    pub server_running: bool,
+    /// Its socket path.
+    pub socket: String,
+    /// Its event log path.
+    pub log: String,
+    /// A problem found (socket missing, stale pid file, ...).
+    pub problem: Option<String>,
+    /// Sessions saved periodically, and how that goes.
+    pub autosaves: Vec<AutosaveStatus>,
+}
+
+/// What `client.daemonStart()` did.
+#[napi(object)]
+#[derive(Deserialize)]
+pub struct DaemonStartReport {
+    /// `true` if this call started the daemon, `false` if one was already running.
+    pub started: bool,
+    /// Whether a stale pid file / socket was removed first.
+    pub removed_stale: bool,
+    /// The daemon's status once it answered.
+    pub status: DaemonStatus,
+}
+
 /// How `groupUp` starts a member.
 #[napi(object)]
 #[derive(Deserialize)]

@@ -2,6 +2,7 @@
 
 use crate::client::Client;
 use crate::convert;
+use crate::live::{AsyncIterable, OutputStream};
 use crate::pane::Pane;
 use crate::records::{from_core, PaneInfo, SessionMetrics};
 use crate::Blocking;
@@ -92,6 +93,14 @@ impl Session {
                 inner: session.pane_find(&label)?,
             })
         })
+    }
+
+    /// Stream the output lines of every pane of the session from now on: an async iterable
+    /// `OutputStream`.
+    #[napi(ts_return_type = "Promise<OutputStream>")]
+    pub fn stream(&self) -> AsyncTask<Blocking<AsyncIterable<OutputStream>>> {
+        let session = self.inner.clone();
+        Blocking::task(move || session.stream().map(OutputStream::new))
     }
 
     /// Number of panes over all windows.

@@ -1,12 +1,15 @@
 //! `IsolatedServer` and `Client`: which tmux server, and the sessions on it.
 
 use crate::convert::{self, PaneArg};
+use crate::errors::to_py_err;
+use crate::live::Subscription;
 use crate::records::{detached_dict, SessionInfo, SyncReport};
 use crate::session::Session;
 use crate::wait::detached;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -398,6 +401,103 @@ impl Client {
     /// Delete a snapshot file.
     fn session_snapshot_delete(&self, py: Python<'_>, file: PathBuf) -> PyResult<()> {
         detached(py, || self.inner.snapshot_delete(&file))
+    }
+
+    // ---- events and the daemon ----------------------------------------------------------
+
+    /// Subscribe to events (an iterator of event dicts; see `Subscription`): through the
+    /// server's daemon when one runs, else through an in-process watcher (`local=True`:
+    /// always). `session` (name), `pane` (`"%3"`), `kinds` (`"session_created"`, ...) and
+    /// `pattern` (a regex over output lines, delivered as `pattern_matched`) narrow it.
+    #[pyo3(signature = (session=None, pane=None, kinds=None, pattern=None, *, local=false))]
+    fn subscribe(
+        &self,
+        py: Python<'_>,
+        session: Option<String>,
+        pane: Option<String>,
+        kinds: Option<Vec<String>>,
+        pattern: Option<String>,
+        local: bool,
+    ) -> PyResult<Subscription> {
+        detached(py, || {
+            let filter = ctmux_core::EventFilter {
+                session,
+                pane,
+                kinds: kinds
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|k| k.parse())
+                    .collect::<ctmux_core::Result<_>>()?,
+                pattern,
+            };
+            if local {
+                self.inner.subscribe_local(&filter)
+            } else {
+                self.inner.subscribe(&filter)
+            }
+        })
+        .map(Subscription::new)
+    }
+
+    /// Start the server's event daemon unless it runs, as a separate process: by default
+    /// `sys.executable -m ctmux._daemon ...`; else `program` with `args` before the daemon's
+    /// own arguments (e.g. `program="ctmux"`, the CLI). Returns a `DaemonStartReport`.
+    #[pyo3(signature = (program=None, args=None))]
+    fn daemon_start(
+        &self,
+        py: Python<'_>,
+        program: Option<PathBuf>,
+        args: Option<Vec<String>>,
+    ) -> PyResult<Py<PyAny>> {
+        let (program, args) = match program {
+            Some(program) => (program, args.unwrap_or_default()),
+            None => {
+                let exe: Option<PathBuf> = py.import("sys")?.getattr("executable")?.extract()?;
+                let exe = exe.filter(|p| !p.as_os_str().is_empty()).ok_or_else(|| {
+                    to_py_err(ctmux_core::Error::InvalidInput {
+                        what: "program",
+                        reason: "sys.executable is unknown: pass program=".into(),
+                    })
+                })?;
+                let default = ["-m", "ctmux._daemon"].map(String::from).to_vec();
+                (exe, args.unwrap_or(default))
+            }
+        };
+        let args: Vec<OsString> = args.into_iter().map(OsString::from).collect();
+        detached_dict(py, || self.inner.daemon_start(&program, &args))
+    }
+
+    /// Stop the server's daemon; whether one was running.
+    fn daemon_stop(&self, py: Python<'_>) -> PyResult<bool> {
+        detached(py, || self.inner.daemon_stop())
+    }
+
+    /// The daemon's status (a `DaemonStatus`; `running` is False when none runs).
+    fn daemon_status(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || self.inner.daemon_status())
+    }
+
+    /// The last `n` events of the daemon's event log, oldest first.
+    #[pyo3(signature = (n=20))]
+    fn daemon_logs(&self, py: Python<'_>, n: i64) -> PyResult<Py<PyAny>> {
+        detached_dict(py, || {
+            let n = convert::count("n", Some(n))?.unwrap_or_default();
+            self.inner.daemon_logs(n as usize)
+        })
+    }
+
+    /// Have the daemon save session `session` every `interval` seconds (it must run, or be
+    /// started, for saves to happen; each save is a `snapshot_saved` event).
+    fn autosave(&self, py: Python<'_>, session: String, interval: i64) -> PyResult<()> {
+        detached(py, || {
+            let interval = convert::count("interval", Some(interval))?.unwrap_or_default();
+            self.inner.autosave_set(&session, u64::from(interval))
+        })
+    }
+
+    /// Stop autosaving `session`; whether it was autosaved.
+    fn autosave_stop(&self, py: Python<'_>, session: String) -> PyResult<bool> {
+        detached(py, || self.inner.autosave_stop(&session))
     }
 
     fn __repr__(&self) -> String {

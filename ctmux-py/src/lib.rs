@@ -6,7 +6,8 @@
 //! that does) and converts the result ([`records`]). There is no logic of its own.
 //!
 //! Layout: [`client`] (`IsolatedServer`, `Client`), [`session`] (`Session`), [`pane`]
-//! (`Pane`, `ExecHandle`), [`records`] (returned values), [`convert`] (arguments), [`wait`]
+//! (`Pane`, `ExecHandle`), [`live`] (`OutputStream`, `Subscription`, the daemon's entry
+//! point), [`records`] (returned values), [`convert`] (arguments), [`wait`]
 //! (GIL release, Ctrl-C, `CancelToken`, `*_async` scheduling). A new core area (groups,
 //! snapshots, ...) gets its own file with its handle classes, its records in [`records`],
 //! and a line in the module function below plus the `.pyi`.
@@ -23,6 +24,7 @@
 mod client;
 mod convert;
 mod errors;
+mod live;
 mod pane;
 mod records;
 mod session;
@@ -40,6 +42,9 @@ fn _ctmux(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pane::Pane>()?;
     m.add_class::<pane::ExecHandle>()?;
     m.add_class::<wait::CancelToken>()?;
+    m.add_class::<live::OutputStream>()?;
+    m.add_class::<live::Subscription>()?;
+    m.add_function(wrap_pyfunction!(live::daemon_run_from_args, m)?)?;
     records::register(m)?;
     errors::register(m)?;
     Ok(())

@@ -5,6 +5,7 @@
 //! worker thread ([`in_thread`]).
 
 use crate::convert::{self, SignalArg};
+use crate::live::OutputStream;
 use crate::records::{detached_dict, repr_str, ExecResult, PaneInfo, PaneStatus, PatternMatch};
 use crate::session::Session;
 use crate::wait::{detached, in_thread, wait, CancelToken};
@@ -183,6 +184,20 @@ impl Pane {
         lines: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         in_thread(slf.as_any(), "wait_for", (pattern, timeout, lines))
+    }
+
+    /// Stream the pane's output lines from now on (an iterator of `StreamLine`; see
+    /// `OutputStream`).
+    fn stream(&self, py: Python<'_>) -> PyResult<OutputStream> {
+        detached(py, || self.inner.stream()).map(OutputStream::new)
+    }
+
+    /// The last `lines` lines of the pane (history included), oldest first.
+    fn tail(&self, py: Python<'_>, lines: i64) -> PyResult<Vec<String>> {
+        detached(py, || {
+            let lines = convert::count("lines", Some(lines))?.unwrap_or_default();
+            self.inner.tail(lines as usize)
+        })
     }
 
     /// The pane's label, if any.

@@ -203,6 +203,31 @@ impl From<ctmux_core::client::SyncReport> for SyncReport {
     }
 }
 
+/// One line of live output (`OutputStream`).
+#[pyclass(module = "ctmux", frozen, get_all, eq)]
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StreamLine {
+    /// The pane that printed it (`%3`).
+    pub pane: String,
+    /// 1 for the pane's first line in this stream, then 2, 3, ...
+    pub seq: u64,
+    /// When it arrived, milliseconds since the Unix epoch.
+    pub time_ms: u64,
+    /// The text, without line end and escape sequences.
+    pub text: String,
+}
+
+impl From<ctmux_core::StreamLine> for StreamLine {
+    fn from(l: ctmux_core::StreamLine) -> Self {
+        StreamLine {
+            pane: l.pane,
+            seq: l.seq,
+            time_ms: l.time_ms,
+            text: l.text,
+        }
+    }
+}
+
 /// `Name(field=repr(value), ...)` for each listed record, fields in the listed order.
 macro_rules! records {
     ($($name:ident { $($field:ident),* $(,)? })*) => {$(
@@ -233,6 +258,7 @@ records! {
         info, foreground_pgid, foreground_command, exec_id, exec_finished, exit_code,
     }
     SyncReport { dropped, repaired, session_count, pane_count }
+    StreamLine { pane, seq, time_ms, text }
 }
 
 /// `'text'` as Python's `repr` writes it (for the handles' `__repr__`).
@@ -248,6 +274,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PaneInfo>()?;
     m.add_class::<PaneStatus>()?;
     m.add_class::<SyncReport>()?;
+    m.add_class::<StreamLine>()?;
     Ok(())
 }
 
@@ -258,14 +285,20 @@ pub(crate) fn detached_dict<T: serde::Serialize>(
     py: Python<'_>,
     f: impl FnOnce() -> ctmux_core::Result<T> + Send,
 ) -> PyResult<Py<PyAny>> {
-    let value = crate::wait::detached(py, || {
-        let record = f()?;
-        serde_json::to_value(record).map_err(|e| ctmux_core::Error::Corrupt {
-            what: "result".into(),
-            reason: e.to_string(),
-        })
-    })?;
+    let value = crate::wait::detached(py, || f().and_then(to_json))?;
     from_json(py, value)
+}
+
+/// A core record (an event, ...) as the dict `json.loads` would give for its JSON.
+pub(crate) fn to_py_value<T: serde::Serialize>(py: Python<'_>, record: T) -> PyResult<Py<PyAny>> {
+    from_json(py, to_json(record).map_err(crate::errors::to_py_err)?)
+}
+
+fn to_json<T: serde::Serialize>(record: T) -> ctmux_core::Result<serde_json::Value> {
+    serde_json::to_value(record).map_err(|e| ctmux_core::Error::Corrupt {
+        what: "result".into(),
+        reason: e.to_string(),
+    })
 }
 
 /// A JSON value as the Python value `json.loads` would give.

@@ -3,6 +3,7 @@
 use crate::client::Client;
 use crate::convert::{self, PaneArg};
 use crate::errors::to_py_err;
+use crate::live::OutputStream;
 use crate::pane::Pane;
 use crate::records::{detached_dict, repr_str, PaneInfo};
 use crate::wait::detached;
@@ -74,6 +75,12 @@ impl Session {
     fn pane_find(&self, py: Python<'_>, label: String) -> PyResult<Pane> {
         let inner = detached(py, || self.inner.pane_find(&label))?;
         Ok(Pane { inner })
+    }
+
+    /// Stream the output lines of every pane of the session from now on (an iterator of
+    /// `StreamLine`; see `OutputStream`).
+    fn stream(&self, py: Python<'_>) -> PyResult<OutputStream> {
+        detached(py, || self.inner.stream()).map(OutputStream::new)
     }
 
     /// Number of panes over all windows.

@@ -111,3 +111,98 @@ pub(crate) fn in_thread<'py>(
     let helper = IN_THREAD.import(py, "ctmux._aio", "in_thread")?;
     helper.call1((obj.getattr(method)?, args.into_bound_py_any(py)?))
 }
+
+/// `ctmux._aio.next_or_stop(obj.next, ())`: the awaitable of `__anext__` (`in_thread`, with
+/// `None` raising `StopAsyncIteration`).
+pub(crate) fn anext<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    static NEXT_OR_STOP: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    let py = obj.py();
+    let helper = NEXT_OR_STOP.import(py, "ctmux._aio", "next_or_stop")?;
+    helper.call1((obj.getattr("next")?, pyo3::types::PyTuple::empty(py)))
+}
+
+/// How long one core wait of a live object ([`Live::next`]) lasts before the cancel check is
+/// asked again.
+const SLICE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// A core stream or subscription shared by its Python object and the waits on it. `close()`
+/// ends it from any thread; a wait notices within one slice.
+pub(crate) struct Live<S> {
+    inner: std::sync::Mutex<Option<S>>,
+    closed: AtomicBool,
+}
+
+impl<S> Live<S> {
+    pub(crate) fn new(inner: S) -> Self {
+        Live {
+            inner: std::sync::Mutex::new(Some(inner)),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Drop the core object (waits for a running slice to end, at most 50 ms).
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
+    /// Whether it is closed or over. Never waits (it is asked with the GIL held): while a
+    /// wait runs, it is not over yet.
+    pub(crate) fn closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+            || self.inner.try_lock().map(|g| g.is_none()).unwrap_or(false)
+    }
+
+    /// The core's next item, waiting at most `timeout` (`None`: for ever) in 50 ms slices of
+    /// `step(core, slice)` with `cancel` asked between them. `Ok(None)` once it is over or
+    /// closed; an end (`Ok(None)`, or any error but a timeout) drops the core object.
+    pub(crate) fn next<T>(
+        &self,
+        timeout: Option<std::time::Duration>,
+        cancel: Cancel<'_>,
+        mut step: impl FnMut(&mut S, std::time::Duration) -> ctmux_core::Result<Option<T>>,
+    ) -> ctmux_core::Result<Option<T>> {
+        let started = std::time::Instant::now();
+        loop {
+            if self.closed.load(Ordering::SeqCst) {
+                return Ok(None);
+            }
+            let slice = match timeout {
+                None => SLICE,
+                Some(t) => SLICE.min(t.saturating_sub(started.elapsed())),
+            };
+            let result = {
+                let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+                let Some(core) = guard.as_mut() else {
+                    return Ok(None);
+                };
+                let result = step(core, slice);
+                let goes_on = match &result {
+                    Ok(item) => item.is_some(),
+                    Err(e) => e.kind() == ctmux_core::ErrorKind::Timeout,
+                };
+                if !goes_on {
+                    guard.take();
+                }
+                result
+            };
+            match result {
+                Err(mut e) if e.kind() == ctmux_core::ErrorKind::Timeout => {
+                    if let Some(t) = timeout.filter(|t| started.elapsed() >= *t) {
+                        if let ctmux_core::Error::Timeout { seconds, .. } = &mut e {
+                            *seconds = t.as_secs_f64();
+                        }
+                        return Err(e);
+                    }
+                }
+                other => return other,
+            }
+            if cancel() {
+                return Err(ctmux_core::Error::Io {
+                    context: "waiting for the next item was cancelled".into(),
+                    source: std::io::ErrorKind::Interrupted.into(),
+                });
+            }
+        }
+    }
+}

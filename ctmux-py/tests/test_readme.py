@@ -1,4 +1,4 @@
-"""The README's Python example runs as written (the test executes the README's own block)."""
+"""The README's Python examples run as written (the test executes the README's own block)."""
 
 from __future__ import annotations
 
@@ -25,3 +25,11 @@ def test_python_agent_loop(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "check exit code: 0\n" in out
     assert "server exit code: 0\n" in out
+
+
+def test_python_live_example(capsys: pytest.CaptureFixture[str]) -> None:
+    code = readme_block("Live output and events", "python")
+    exec(compile(code, f"{README}:Live", "exec"), {"__name__": "readme"})
+    out = capsys.readouterr().out
+    assert "tick 1\ntick 2\ntick 3\ncommand_finished 0\n" in out
+    assert "daemon running: True\n" in out

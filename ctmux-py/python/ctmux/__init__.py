@@ -9,6 +9,11 @@ Every call releases the GIL, and the blocking waits (``Pane.run``, ``Pane.wait_f
 ``ExecHandle.wait``, ...) stop on Ctrl-C (``KeyboardInterrupt``) within about 50 ms. Their
 ``*_async`` twins are awaitable (run in a worker thread).
 
+Live output and events: ``pane.stream()`` / ``session.stream()`` iterate over output lines as
+they are printed, ``pane.tail(n)`` gives the last lines, ``client.subscribe(...)`` iterates
+over events (dicts) from the server's daemon (``client.daemon_start()``) or an in-process
+watcher; ``next(timeout=...)`` and ``next_async`` on both.
+
 >>> import ctmux
 >>> with ctmux.IsolatedServer() as server:            # private server, removed on close
 ...     session = server.client().session_create("demo")
@@ -23,12 +28,15 @@ from ctmux._ctmux import (
     ExecHandle,
     ExecResult,
     IsolatedServer,
+    OutputStream,
     Pane,
     PaneInfo,
     PaneStatus,
     PatternMatch,
     Session,
     SessionInfo,
+    StreamLine,
+    Subscription,
     SyncReport,
     __version__,
 )
@@ -46,15 +54,17 @@ from ctmux.exceptions import (
     TmuxError,
     UnsupportedError,
 )
-from ctmux.types import PaneRef, SignalRef, StrPath
+from ctmux.types import Event, PaneRef, SignalRef, StrPath
 
 __all__ = [
     "__version__",
     "CancelToken",
     "Client",
+    "Event",
     "ExecHandle",
     "ExecResult",
     "IsolatedServer",
+    "OutputStream",
     "Pane",
     "PaneInfo",
     "PaneRef",
@@ -64,6 +74,8 @@ __all__ = [
     "SessionInfo",
     "SignalRef",
     "StrPath",
+    "StreamLine",
+    "Subscription",
     "SyncReport",
     "AlreadyExistsError",
     "BusyError",

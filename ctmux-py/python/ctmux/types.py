@@ -278,7 +278,58 @@ class SessionMetrics(TypedDict):
     panes: List[PaneMetrics]
 
 
+# -- Events and the daemon -----------------------------------------------------------------
+
+#: An event from ``Subscription`` or ``Client.daemon_logs``: the JSON object the CLI prints,
+#: as a dict. Always ``kind`` (``"session_created"``, ``"output"``, ``"pattern_matched"``,
+#: ``"command_finished"``, ``"snapshot_saved"``, ...), ``seq`` and ``time_ms`` (ms since the
+#: Unix epoch), then the kind's own fields (``session``, ``pane``, ``text``, ``line``,
+#: ``exit_code``, ``file``, ...).
+Event = Dict[str, Any]
+
+
+class AutosaveStatus(TypedDict):
+    """A session the daemon saves periodically, and how that goes."""
+
+    session: str
+    interval_seconds: int
+    saves: int
+    last_save_ms: Optional[int]
+    last_file: Optional[str]
+    last_error: Optional[str]
+
+
+class DaemonStatus(TypedDict):
+    """What ``Client.daemon_status`` reports."""
+
+    running: bool
+    pid: Optional[int]
+    reachable: bool
+    uptime_seconds: Optional[float]
+    watched_sessions: List[str]
+    watched_panes: int
+    subscribers: int
+    events: int
+    server_running: bool
+    socket: str
+    log: str
+    problem: Optional[str]
+    autosaves: List[AutosaveStatus]
+
+
+class DaemonStartReport(TypedDict):
+    """What ``Client.daemon_start`` did."""
+
+    started: bool
+    removed_stale: bool
+    status: DaemonStatus
+
+
 __all__ = [
+    "AutosaveStatus",
+    "DaemonStartReport",
+    "DaemonStatus",
+    "Event",
     "GroupInfo",
     "GroupUp",
     "HealthReport",
