@@ -264,6 +264,20 @@ pub(crate) fn load(state: &StateDir) -> Result<GroupsFile> {
 ///
 /// # Errors
 /// As [`load`], `f`'s error, or [`Error::Io`] if the lock or the write fails.
+/// Sessions whose health the daemon follows: those with health settings and every group
+/// member, sorted, without duplicates.
+///
+/// # Errors
+/// As [`load`].
+pub(crate) fn watched_sessions(state: &StateDir) -> Result<Vec<String>> {
+    let f = load(state)?;
+    let mut all: std::collections::BTreeSet<String> = f.health.keys().cloned().collect();
+    for g in f.groups.values() {
+        all.extend(g.sessions.iter().cloned());
+    }
+    Ok(all.into_iter().collect())
+}
+
 pub(crate) fn update<T>(
     state: &StateDir,
     f: impl FnOnce(&mut GroupsFile) -> Result<T>,

@@ -645,3 +645,43 @@ fn daemon_enforces_limits_samples_metrics_and_runs_gc_on_schedule() {
         .any(|e| e.body.kind() == EventKind::LimitExceeded));
     assert!(log.iter().any(|e| e.body.kind() == EventKind::GcAction));
 }
+
+/// Sessions with health settings are watched: the first observation and every change of
+/// state are `health_changed` events.
+#[test]
+fn daemon_publishes_health_changes() {
+    let env = Env::new();
+    let s = env.session("svc");
+    let (_d, _) = Daemon::start(&env.client);
+    let mut sub = env
+        .client
+        .subscribe(&EventFilter {
+            kinds: vec![EventKind::HealthChanged],
+            ..Default::default()
+        })
+        .unwrap();
+    env.client
+        .session_health_set("svc", &ctmux_core::HealthConfig::default())
+        .unwrap();
+    let first = sub.next_event(T).unwrap().unwrap();
+    let EventBody::HealthChanged { to, session, .. } = &first.body else {
+        panic!("{first:?}")
+    };
+    assert_eq!((session.as_str(), to.as_str()), ("svc", "healthy"));
+    // An error line makes it unhealthy (default error patterns).
+    s.pane_str("0")
+        .unwrap()
+        .send_text("echo 'FATAL: out of cheese'\n")
+        .unwrap();
+    let next = sub.next_event(T).unwrap().unwrap();
+    match &next.body {
+        EventBody::HealthChanged {
+            from, to, reasons, ..
+        } => {
+            assert_eq!(from.as_deref(), Some("healthy"));
+            assert_ne!(to, "healthy");
+            assert!(!reasons.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+}

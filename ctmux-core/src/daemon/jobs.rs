@@ -3,6 +3,8 @@
 //! - every second: autosave ([`super::autosave::Autosaver`]);
 //! - every [`DaemonConfig::metrics_interval_seconds`]: one metrics sample of every pane into
 //!   the bounded history served by `metrics_history` requests;
+//! - every 2 s: the health of every session that has health settings or is in a group
+//!   ([`crate::health::HealthMonitor`]), each change published as a `health_changed` event;
 //! - every minute: garbage collection when enabled and due ([`crate::gc::run_if_due`]),
 //!   each action published as a `gc_action` event;
 //! - continuously (its own thread, every 100 ms): resource-limit enforcement
@@ -23,6 +25,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// How often the jobs loop wakes.
 const TICK: Duration = Duration::from_millis(100);
+
+/// How often session health is evaluated.
+const HEALTH_EVERY: Duration = Duration::from_secs(2);
 
 /// How often GC is considered (it runs only when enabled and its interval has passed).
 const GC_EVERY: Duration = Duration::from_secs(60);
@@ -134,6 +139,8 @@ pub(super) fn start(
             let mut next_save = Instant::now();
             let mut next_sample = Instant::now();
             let mut next_gc = Instant::now() + Duration::from_secs(5);
+            let mut next_health = Instant::now();
+            let mut health = crate::health::HealthMonitor::new();
             while !shared.stop.load(Ordering::SeqCst) {
                 let now = Instant::now();
                 let running = jobs_client.server().is_running();
@@ -150,6 +157,12 @@ pub(super) fn start(
                     next_sample = now + Duration::from_secs(every.clamp(1, 3600));
                     if running {
                         sample(&jobs_client, &sampler, &shared);
+                    }
+                }
+                if now >= next_health {
+                    next_health = now + HEALTH_EVERY;
+                    if running {
+                        watch_health(&jobs_client, &mut health, &shared);
                     }
                 }
                 if now >= next_gc {
@@ -215,6 +228,30 @@ fn run_gc(client: &crate::Ctmux, shared: &Shared) {
         Err(e) => {
             shared.hub.publish(EventBody::Warning {
                 message: format!("gc: {e}"),
+            });
+        }
+    }
+}
+
+/// Evaluate the health of every session with health settings or in a group; publish changes.
+fn watch_health(
+    client: &crate::Ctmux,
+    monitor: &mut crate::health::HealthMonitor,
+    shared: &Shared,
+) {
+    let Ok(sessions) = crate::groups_file::watched_sessions(client.state_dir()) else {
+        return;
+    };
+    for s in sessions {
+        let Ok(report) = client.session_health(&s) else {
+            continue;
+        };
+        if let Some(change) = monitor.observe(report) {
+            shared.hub.publish(EventBody::HealthChanged {
+                session: change.session,
+                from: change.from.map(|h| h.as_str().to_owned()),
+                to: change.to.as_str().to_owned(),
+                reasons: change.reasons.into_iter().map(|r| r.message).collect(),
             });
         }
     }

@@ -114,6 +114,19 @@ pub enum EventBody {
         /// The snapshot file.
         file: String,
     },
+    /// A session's health changed (sessions with health settings or in a group; the first
+    /// observation by a daemon counts as a change, `from` null).
+    HealthChanged {
+        /// The session.
+        session: String,
+        /// The previous state (`healthy`, `degraded`, `unhealthy`), if known.
+        #[serde(default)]
+        from: Option<String>,
+        /// The new state.
+        to: String,
+        /// Why, one message per reason.
+        reasons: Vec<String>,
+    },
     /// The daemon acted on a pane's resource limit (or, notify-only, reports it exceeded).
     LimitExceeded {
         /// Its session's name.
@@ -203,6 +216,8 @@ pub enum EventKind {
     CommandFinished,
     /// [`EventBody::SnapshotSaved`].
     SnapshotSaved,
+    /// [`EventBody::HealthChanged`].
+    HealthChanged,
     /// [`EventBody::LimitExceeded`].
     LimitExceeded,
     /// [`EventBody::GcAction`].
@@ -227,7 +242,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind a filter can name.
-    pub const ALL: [EventKind; 17] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::SessionCreated,
         EventKind::SessionClosed,
         EventKind::PaneCreated,
@@ -236,6 +251,7 @@ impl EventKind {
         EventKind::PatternMatched,
         EventKind::CommandFinished,
         EventKind::SnapshotSaved,
+        EventKind::HealthChanged,
         EventKind::LimitExceeded,
         EventKind::GcAction,
         EventKind::AutosaveStopped,
@@ -258,6 +274,7 @@ impl EventKind {
             EventKind::PatternMatched => "pattern_matched",
             EventKind::CommandFinished => "command_finished",
             EventKind::SnapshotSaved => "snapshot_saved",
+            EventKind::HealthChanged => "health_changed",
             EventKind::LimitExceeded => "limit_exceeded",
             EventKind::GcAction => "gc_action",
             EventKind::AutosaveStopped => "autosave_stopped",
@@ -319,6 +336,7 @@ impl EventBody {
             EventBody::PatternMatched { .. } => EventKind::PatternMatched,
             EventBody::CommandFinished { .. } => EventKind::CommandFinished,
             EventBody::SnapshotSaved { .. } => EventKind::SnapshotSaved,
+            EventBody::HealthChanged { .. } => EventKind::HealthChanged,
             EventBody::LimitExceeded { .. } => EventKind::LimitExceeded,
             EventBody::GcAction { .. } => EventKind::GcAction,
             EventBody::AutosaveStopped { .. } => EventKind::AutosaveStopped,
@@ -344,7 +362,8 @@ impl EventBody {
             | EventBody::CommandFinished { session, .. }
             | EventBody::SnapshotSaved { session, .. }
             | EventBody::AutosaveStopped { session, .. }
-            | EventBody::LimitExceeded { session, .. } => Some(session),
+            | EventBody::LimitExceeded { session, .. }
+            | EventBody::HealthChanged { session, .. } => Some(session),
             EventBody::GcAction { session, .. } => session.as_deref(),
             _ => None,
         }
