@@ -104,6 +104,8 @@ fn state(pid: i32) -> char {
 
 /// A python job that allocates 20 MiB every 200 ms, printing `<unix time> <own rss MiB>`
 /// after each step; with `ignore_term` it ignores SIGTERM.
+/// A job that grows by 20 MiB every 200 ms (touching every page, with no transient copy, so
+/// its RSS never jumps past what it printed) and prints its RSS after each step.
 fn allocator(dir: &std::path::Path, ignore_term: bool) -> String {
     let script = dir.join(format!("alloc-{ignore_term}.py"));
     let ignore = if ignore_term {
@@ -115,7 +117,9 @@ fn allocator(dir: &std::path::Path, ignore_term: bool) -> String {
         &script,
         format!(
             "import signal, time\n{ignore}\nchunks = []\nwhile True:\n    \
-             chunks.append(bytearray(b'x' * (20 << 20)))\n    \
+             b = bytearray(20 << 20)\n    \
+             b[::4096] = b'x' * len(b[::4096])\n    \
+             chunks.append(b)\n    \
              rss = int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20\n    \
              print(f'RSS {{time.time():.3f}} {{rss:.1f}}', flush=True)\n    \
              time.sleep(0.2)\n"
