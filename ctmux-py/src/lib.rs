@@ -23,6 +23,7 @@
 mod client;
 mod convert;
 mod errors;
+mod limits;
 mod pane;
 mod records;
 mod session;
