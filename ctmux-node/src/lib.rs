@@ -27,6 +27,7 @@
 mod client;
 mod convert;
 mod errors;
+mod limits;
 mod pane;
 mod records;
 mod session;
