@@ -1,9 +1,11 @@
 // Resource limits, GC and the daemon's metrics history, through the addon.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { isolated, withSession } from './helpers.mjs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { isolated, TIMEOUT, withSession } from './helpers.mjs'
 
 /** A client of the test's server whose state dir (with its gc.json) the test can see. */
 async function gcEnv (t) {
@@ -180,4 +182,57 @@ test('metricsHistory: no daemon rejects with ServerUnavailable', async (t) => {
   for (const seconds of [-1, NaN, Infinity]) {
     await assert.rejects(pane.metricsHistory(seconds), { code: 'InvalidInput' }, String(seconds))
   }
+})
+
+/**
+ * The `ctmux` CLI binary built by `cargo build -p ctmux-cli` (`$CTMUX_CLI`, else the newest
+ * `debug/ctmux` under the cargo target dir), or null.
+ */
+function ctmuxCli () {
+  if (process.env.CTMUX_CLI) return process.env.CTMUX_CLI
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+  const target = process.env.CARGO_TARGET_DIR || join(root, 'target')
+  const candidates = [join(target, 'debug', 'ctmux')]
+  if (existsSync(target)) {
+    for (const entry of readdirSync(target)) candidates.push(join(target, entry, 'debug', 'ctmux'))
+  }
+  const found = candidates.filter((p) => existsSync(p) && statSync(p).isFile())
+  found.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+  return found[0] ?? null
+}
+
+test('metricsHistory: samples from a running daemon', async (t) => {
+  const cli = ctmuxCli()
+  if (cli === null) {
+    t.skip('no ctmux CLI binary: run `cargo build -p ctmux-cli` (or set CTMUX_CLI)')
+    return
+  }
+  const { server, client, stateDir } = await gcEnv(t)
+  const pane = await (await client.sessionCreate('h')).pane(0)
+  const base = ['--socket-path', server.socketPath, '--state-dir', stateDir]
+  const run = (args) => spawnSync(cli, [...base, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'], timeout: TIMEOUT * 1000, encoding: 'utf8'
+  })
+  const started = run(['daemon', 'start', '--metrics-interval', '1'])
+  assert.equal(started.status, 0, started.stderr)
+  try {
+    const deadline = Date.now() + TIMEOUT * 1000
+    let history
+    while ((history = await pane.metricsHistory()).points.length < 2) {
+      if (Date.now() > deadline) throw new Error(`the daemon never sampled twice: ${JSON.stringify(history)}`)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    assert.equal(history.paneId, pane.id)
+    const point = history.points.at(-1)
+    assert.ok(point.processCount >= 1, JSON.stringify(point))
+    assert.equal(typeof point.atMs, 'number')
+    const recent = await pane.metricsHistory(3600)
+    assert.ok(recent.summary, JSON.stringify(recent))
+    assert.equal(recent.summary.samples, recent.points.length)
+    assert.ok(recent.summary.samples >= 2)
+    await assert.rejects(pane.metricsHistory(-1), { code: 'InvalidInput' })
+  } finally {
+    run(['daemon', 'stop'])
+  }
+  await assert.rejects(pane.metricsHistory(), { code: 'ServerUnavailable' })
 })

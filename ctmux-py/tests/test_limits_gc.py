@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 
 import ctmux
 from ctmux.limits_types import GcAction
+from helpers import TIMEOUT
 
 
 @pytest.fixture
@@ -221,3 +224,49 @@ def test_metrics_history_bad_seconds_is_invalid_input(pane: ctmux.Pane) -> None:
     for seconds in (-1.0, float("nan"), float("inf")):
         with pytest.raises(ctmux.InvalidInputError):
             pane.metrics_history(seconds=seconds)
+
+
+def _ctmux_cli() -> Path | None:
+    """The ``ctmux`` CLI binary built by ``cargo build -p ctmux-cli`` (``$CTMUX_CLI``, else the
+    newest ``debug/ctmux`` under the cargo target dir), or ``None``."""
+    if os.environ.get("CTMUX_CLI"):
+        return Path(os.environ["CTMUX_CLI"])
+    root = Path(__file__).resolve().parents[2]
+    target = Path(os.environ.get("CARGO_TARGET_DIR") or root / "target")
+    found = [p for p in [target / "debug" / "ctmux", *target.glob("*/debug/ctmux")] if p.is_file()]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+
+def test_metrics_history_from_a_running_daemon(
+    server: ctmux.IsolatedServer, gc_client: ctmux.Client, state_dir: Path
+) -> None:
+    cli = _ctmux_cli()
+    if cli is None:
+        pytest.skip("no ctmux CLI binary: run `cargo build -p ctmux-cli` (or set CTMUX_CLI)")
+    pane = gc_client.session_create("h").pane(0)
+    base = [str(cli), "--socket-path", str(server.socket_path), "--state-dir", str(state_dir)]
+    daemon = ["daemon", "start", "--metrics-interval", "1"]
+    subprocess.run(base + daemon, check=True, stdout=subprocess.DEVNULL, timeout=TIMEOUT)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            history = pane.metrics_history()
+            if len(history["points"]) >= 2:
+                break
+            assert time.monotonic() < deadline, f"the daemon never sampled twice: {history}"
+            time.sleep(0.2)
+        assert history["pane_id"] == pane.id
+        point = history["points"][-1]
+        assert point["process_count"] >= 1
+        assert isinstance(point["at_ms"], int) and isinstance(point["memory_mb"], float)
+        recent = pane.metrics_history(seconds=3600)
+        assert recent["summary"] is not None
+        assert recent["summary"]["samples"] == len(recent["points"]) >= 2
+        with pytest.raises(ctmux.InvalidInputError):
+            pane.metrics_history(seconds=-1)
+    finally:
+        subprocess.run(
+            base + ["daemon", "stop"], check=False, stdout=subprocess.DEVNULL, timeout=TIMEOUT
+        )
+    with pytest.raises(ctmux.ServerUnavailableError):
+        pane.metrics_history()
