@@ -116,23 +116,6 @@ export declare class IsolatedServer {
 
 /** A pane, addressed by its tmux id (`%3`). */
 export declare class Pane {
-  /**
-   * Set the pane's `kind` limit (`'cpu'`, percent of one core, or `'memory'`, MiB) to
-   * `value`; `mode` and `graceSeconds` when given. Resolves with the limits now set.
-   */
-  setLimit(kind: 'cpu' | 'memory', value: number, options?: SetLimitOptions | undefined | null): Promise<PaneLimits>
-  /** The pane's limits. */
-  limits(): Promise<PaneLimits>
-  /**
-   * Remove the `kind` limit, or every limit setting without one. Resolves with what is
-   * left.
-   */
-  clearLimit(kind?: 'cpu' | 'memory'): Promise<PaneLimits>
-  /**
-   * The metrics the daemon sampled for the pane over the last `seconds` (default: all it
-   * keeps); rejects with `code: 'ServerUnavailable'` when no daemon runs.
-   */
-  metricsHistory(seconds?: number | undefined | null): Promise<MetricsHistory>
   /** The pane's tmux id (`%3`). */
   get id(): string
   /** The session the pane was found in. */
@@ -203,6 +186,23 @@ export declare class Pane {
   metrics(intervalMs?: number | undefined | null, processes?: boolean | undefined | null): Promise<PaneMetrics>
   /** Kill the pane (its session too if it was the last pane). */
   kill(): Promise<void>
+  /**
+   * Set the pane's `kind` limit (`'cpu'`, percent of one core, or `'memory'`, MiB) to
+   * `value`; `mode` and `graceSeconds` when given. Resolves with the limits now set.
+   */
+  setLimit(kind: 'cpu' | 'memory', value: number, options?: SetLimitOptions | undefined | null): Promise<PaneLimits>
+  /** The pane's limits. */
+  limits(): Promise<PaneLimits>
+  /**
+   * Remove the `kind` limit, or every limit setting without one. Resolves with what is
+   * left.
+   */
+  clearLimit(kind?: 'cpu' | 'memory'): Promise<PaneLimits>
+  /**
+   * The metrics the daemon sampled for the pane over the last `seconds` (default: all it
+   * keeps); rejects with `code: 'ServerUnavailable'` when no daemon runs.
+   */
+  metricsHistory(seconds?: number | undefined | null): Promise<MetricsHistory>
 }
 
 /**
@@ -210,10 +210,6 @@ export declare class Pane {
  * (`panes()`, `paneCount()`) always ask tmux.
  */
 export declare class Session {
-  /** Mark the session keep (GC never touches it or anything of it), or clear the mark. */
-  setKeep(keep: boolean): Promise<void>
-  /** Whether the session carries the keep mark. */
-  keep(): Promise<boolean>
   /** tmux's session id (`$3`). */
   get id(): string
   /** The session's name. */
@@ -242,6 +238,10 @@ export declare class Session {
   metrics(intervalMs?: number | undefined | null): Promise<SessionMetrics>
   /** Kill the session. */
   kill(): Promise<void>
+  /** Mark the session keep (GC never touches it or anything of it), or clear the mark. */
+  setKeep(keep: boolean): Promise<void>
+  /** Whether the session carries the keep mark. */
+  keep(): Promise<boolean>
 }
 
 /**

@@ -27,10 +27,12 @@
 mod client;
 mod convert;
 mod errors;
-mod limits;
 mod pane;
 mod records;
 mod session;
+
+// Limits, GC and metrics history: more methods of `Pane`, `Session` and `Client`.
+mod limits;
 
 use errors::IntoNapiResult;
 use napi::bindgen_prelude::*;

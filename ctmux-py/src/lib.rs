@@ -23,11 +23,13 @@
 mod client;
 mod convert;
 mod errors;
-mod limits;
 mod pane;
 mod records;
 mod session;
 mod wait;
+
+// Limits, GC and metrics history: more methods of `Pane`, `Session` and `Client`.
+mod limits;
 
 use pyo3::prelude::*;
 
