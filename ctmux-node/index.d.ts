@@ -117,6 +117,17 @@ export declare class Client {
   sessionSnapshots(name?: string | undefined | null): Promise<Array<SnapshotEntry>>
   /** Delete a snapshot file. */
   sessionSnapshotDelete(file: string): Promise<void>
+  /**
+   * Enable scheduled GC (run by the daemon), with a new idle `ttl` if given: seconds, or
+   * text with a unit (`'90m'`, `'2h'`, `'1d'`). Resolves with the GC config.
+   */
+  gcEnable(ttl?: string | number | undefined | null): Promise<GcConfig>
+  /** Disable scheduled GC. Resolves with the GC config. */
+  gcDisable(): Promise<GcConfig>
+  /** Run GC now (`force` widens the rules; `dryRun` only lists what it would do). */
+  gcRun(options?: GcRunOptions | undefined | null): Promise<GcReport>
+  /** GC config, last run, next scheduled run and what a run would do now. */
+  gcStatus(): Promise<GcStatus>
 }
 
 /** A command started with `pane.exec`; `wait()` collects its result. */
@@ -245,6 +256,23 @@ export declare class Pane {
   metrics(intervalMs?: number | undefined | null, processes?: boolean | undefined | null): Promise<PaneMetrics>
   /** Kill the pane (its session too if it was the last pane). */
   kill(): Promise<void>
+  /**
+   * Set the pane's `kind` limit (`'cpu'`, percent of one core, or `'memory'`, MiB) to
+   * `value`; `mode` and `graceSeconds` when given. Resolves with the limits now set.
+   */
+  setLimit(kind: 'cpu' | 'memory', value: number, options?: SetLimitOptions | undefined | null): Promise<PaneLimits>
+  /** The pane's limits. */
+  limits(): Promise<PaneLimits>
+  /**
+   * Remove the `kind` limit, or every limit setting without one. Resolves with what is
+   * left.
+   */
+  clearLimit(kind?: 'cpu' | 'memory'): Promise<PaneLimits>
+  /**
+   * The metrics the daemon sampled for the pane over the last `seconds` (default: all it
+   * keeps); rejects with `code: 'ServerUnavailable'` when no daemon runs.
+   */
+  metricsHistory(seconds?: number | undefined | null): Promise<MetricsHistory>
 }
 
 /**
@@ -285,6 +313,10 @@ export declare class Session {
   metrics(intervalMs?: number | undefined | null): Promise<SessionMetrics>
   /** Kill the session. */
   kill(): Promise<void>
+  /** Mark the session keep (GC never touches it or anything of it), or clear the mark. */
+  setKeep(keep: boolean): Promise<void>
+  /** Whether the session carries the keep mark. */
+  keep(): Promise<boolean>
 }
 
 /**
@@ -414,6 +446,119 @@ export interface ExecResult {
   truncated: boolean
 }
 
+/**
+ * One thing a GC run removes; the fields besides `action` depend on it. In
+ * `GcReport.skipped` it also says why it was not done (`reason`).
+ */
+export interface GcAction {
+  /** What it does. */
+  action: 'kill_session' | 'kill_dead_pane' | 'drop_group_member' | 'drop_dependency' | 'drop_health' | 'delete_snapshot' | 'delete_event_log'
+  /** The session killed or changed, or whose state or snapshot goes. */
+  session?: string
+  /** tmux id of a killed session. */
+  sessionId?: string
+  /** Seconds since a killed session's last activity. */
+  idleSeconds?: number
+  /** A killed dead pane. */
+  paneId?: string
+  /** Seconds since the pane died, if known. */
+  deadSeconds?: number
+  /** The group a member is dropped from. */
+  group?: string
+  /** The session a dropped dependency needed. */
+  needs?: string
+  /** A deleted snapshot or event log. */
+  file?: string
+  /** Its age in seconds. */
+  ageSeconds?: number
+  /** Why a skipped action was not done (only in `GcReport.skipped`). */
+  reason?: string
+}
+
+/** GC settings (`gc.json` in the state dir). */
+export interface GcConfig {
+  /** Whether the daemon runs GC on its schedule. */
+  enabled: boolean
+  /** A session idle this long (seconds) is killed. */
+  ttlSeconds: number
+  /** Output or input more recent than this (seconds) protects a session. */
+  recentSeconds: number
+  /** Seconds between scheduled runs. */
+  intervalSeconds: number
+  /** Dead panes older than this (seconds) are killed. */
+  deadPaneSeconds: number
+  /** The newest this many snapshots of each session always stay. */
+  snapshotKeepLast: number
+  /** Older snapshots beyond the newest `snapshotKeepLast` go after this (seconds). */
+  snapshotMaxAgeSeconds: number
+  /** Rotated event logs older than this (seconds) are deleted. */
+  eventLogMaxAgeSeconds: number
+}
+
+/** Summary of the last real GC run. */
+export interface GcLastRun {
+  /** When it ran, Unix milliseconds. */
+  atMs: number
+  /** Actions done. */
+  done: number
+  /** Actions skipped or failed. */
+  skipped: number
+  /** Whether it was forced. */
+  force: boolean
+}
+
+/** What a GC run would do now. */
+export interface GcPlan {
+  /** The actions, in the order they run. */
+  actions: Array<GcAction>
+  /** Protected sessions. */
+  protected: Array<GcProtected>
+}
+
+/** A live session no GC rule may touch, and why (`'keep'`, `'running job'`, ...). */
+export interface GcProtected {
+  /** The session. */
+  session: string
+  /** Why. */
+  reasons: Array<string>
+}
+
+/** What `client.gcRun` did (or, as a dry run, would do). */
+export interface GcReport {
+  /** Whether nothing was changed. */
+  dryRun: boolean
+  /** Whether the rules were widened. */
+  force: boolean
+  /** Done (or to do, in a dry run), in order. */
+  actions: Array<GcAction>
+  /** Planned but not done, each with its `reason`. */
+  skipped: Array<GcAction>
+  /** Protected sessions. */
+  protected: Array<GcProtected>
+  /** When, Unix milliseconds. */
+  atMs: number
+}
+
+/** Options of `client.gcRun`. */
+export interface GcRunOptions {
+  /** Widen the rules (protected sessions still survive). */
+  force?: boolean
+  /** Only list what a run would do. */
+  dryRun?: boolean
+}
+
+/** GC config, last run, next scheduled run and what a run would do now. */
+export interface GcStatus {
+  /** Settings. */
+  config: GcConfig
+  /** The last real run. */
+  lastRun?: GcLastRun
+  /** When the schedule runs next, Unix milliseconds (`null` when disabled). */
+  nextRunMs?: number
+  /** What a plain run would do now. */
+  plan: GcPlan
+}
+
 /** Options of `client.groupAdd(group, session, options)`. */
 export interface GroupAddOptions {
   /** Command that `groupUp` types into the member's pane 0 to start it. */
@@ -472,6 +617,40 @@ export interface HealthReport {
   ready?: boolean
 }
 
+/** One sample the daemon took of a pane. */
+export interface HistoryPoint {
+  /** When, Unix milliseconds. */
+  atMs: number
+  /** CPU, percent of one core. */
+  cpuPercent: number
+  /** Resident memory, MiB. */
+  memoryMb: number
+  /** Resident memory, percent of the machine's RAM. */
+  memoryPercent: number
+  /** KiB read from storage. */
+  ioReadKb: number
+  /** KiB written to storage. */
+  ioWriteKb: number
+  /** Threads over the tree. */
+  threadCount: number
+  /** Processes in the tree. */
+  processCount: number
+}
+
+/** Summary of the points returned. */
+export interface HistorySummary {
+  /** Number of points. */
+  samples: number
+  /** Mean CPU, percent of one core. */
+  cpuAvg: number
+  /** Highest CPU. */
+  cpuMax: number
+  /** Mean memory, MiB. */
+  memoryAvgMb: number
+  /** Highest memory, MiB. */
+  memoryMaxMb: number
+}
+
 /** What `groupExec` did in one member. */
 export interface MemberExec {
   /** Session name. */
@@ -514,6 +693,16 @@ export interface MemberKill {
   session: string
   /** `"killed"` or `"missing"`. */
   status: string
+}
+
+/** The metrics the daemon sampled for a pane. */
+export interface MetricsHistory {
+  /** The pane's id. */
+  paneId: string
+  /** The samples, oldest first. */
+  points: Array<HistoryPoint>
+  /** Their summary (`null` without points). */
+  summary?: HistorySummary
 }
 
 /** A group member that does not exist. */
@@ -564,6 +753,20 @@ export interface PaneInfo {
   active: boolean
   /** Whether a foreground job other than the shell runs (from `/proc`). */
   running: boolean
+}
+
+/** A pane's limits as stored (`null`: not set). */
+export interface PaneLimits {
+  /** The pane's id. */
+  paneId: string
+  /** CPU limit, percent of one core. */
+  cpuPercent?: number
+  /** Memory limit, MiB. */
+  memoryMb?: number
+  /** `'enforce'` or `'notify'`. */
+  action: 'enforce' | 'notify'
+  /** Seconds between SIGTERM and SIGKILL over the memory limit. */
+  graceSeconds: number
 }
 
 /** A pane with lines matching a pattern. */
@@ -849,6 +1052,14 @@ export interface SessionSaveOptions {
   excludeEnv?: string
   /** Save no environment at all. */
   noEnv?: boolean
+}
+
+/** Options of `pane.setLimit`. */
+export interface SetLimitOptions {
+  /** `'enforce'` (signal the job) or `'notify'` (only report); kept when absent. */
+  mode?: 'enforce' | 'notify'
+  /** Seconds between SIGTERM and SIGKILL over the memory limit; kept when absent. */
+  graceSeconds?: number
 }
 
 /** A saved snapshot. */

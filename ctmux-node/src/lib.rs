@@ -34,6 +34,9 @@ mod pane;
 mod records;
 mod session;
 
+// Limits, GC and metrics history: more methods of `Pane`, `Session` and `Client`.
+mod limits;
+
 use errors::IntoNapiResult;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;

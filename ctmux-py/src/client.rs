@@ -185,6 +185,31 @@ impl Client {
         detached(py, || self.inner.state_sync()).map(SyncReport::from)
     }
 
+    // ---- GC (src/limits.rs) --------------------------------------------------------------
+
+    /// Enable scheduled GC (run by the daemon), with a new idle `ttl` if given: seconds, or
+    /// text with a unit (`"90m"`, `"2h"`, `"1d"`). Returns the GC config.
+    #[pyo3(signature = (ttl=None))]
+    fn gc_enable(&self, py: Python<'_>, ttl: Option<convert::IntOrText>) -> PyResult<Py<PyAny>> {
+        crate::limits::gc_enable(py, &self.inner, ttl)
+    }
+
+    /// Disable scheduled GC. Returns the GC config.
+    fn gc_disable(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        crate::limits::gc_disable(py, &self.inner)
+    }
+
+    /// Run GC now (`force` widens the rules; `dry_run` only lists what it would do).
+    #[pyo3(signature = (force=false, dry_run=false))]
+    fn gc_run(&self, py: Python<'_>, force: bool, dry_run: bool) -> PyResult<Py<PyAny>> {
+        crate::limits::gc_run(py, &self.inner, force, dry_run)
+    }
+
+    /// GC config, last run, next scheduled run and what a run would do now.
+    fn gc_status(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        crate::limits::gc_status(py, &self.inner)
+    }
+
     // ---- groups ------------------------------------------------------------------------
 
     /// Create an empty group with metadata `meta`; returns its `GroupInfo`.

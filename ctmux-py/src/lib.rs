@@ -30,6 +30,9 @@ mod records;
 mod session;
 mod wait;
 
+// Limits, GC and metrics history: more methods of `Pane`, `Session` and `Client`.
+mod limits;
+
 use pyo3::prelude::*;
 
 /// The compiled module.

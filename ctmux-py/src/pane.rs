@@ -265,6 +265,41 @@ impl Pane {
         detached(py, || self.inner.kill())
     }
 
+    // ---- limits and metrics history (src/limits.rs) ------------------------------------
+
+    /// Set the pane's `kind` (`"cpu"`, percent of one core, or `"memory"`, MiB) limit to
+    /// `value`; `mode` (`"enforce"`, `"notify"`) and `grace` (seconds between SIGTERM and
+    /// SIGKILL) when given. Returns the limits now set.
+    #[pyo3(signature = (kind, value, *, mode=None, grace=None))]
+    fn set_limit(
+        &self,
+        py: Python<'_>,
+        kind: String,
+        value: f64,
+        mode: Option<String>,
+        grace: Option<f64>,
+    ) -> PyResult<Py<PyAny>> {
+        crate::limits::set_limit(py, &self.inner, kind, value, mode, grace)
+    }
+
+    /// The pane's limits.
+    fn limits(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        crate::limits::limits(py, &self.inner)
+    }
+
+    /// Remove the `kind` limit, or every limit setting with `None`. Returns what is left.
+    #[pyo3(signature = (kind=None))]
+    fn clear_limit(&self, py: Python<'_>, kind: Option<String>) -> PyResult<Py<PyAny>> {
+        crate::limits::clear_limit(py, &self.inner, kind)
+    }
+
+    /// The metrics the daemon sampled for the pane over the last `seconds` (default: all it
+    /// keeps); `ctmux.ServerUnavailableError` when no daemon runs.
+    #[pyo3(signature = (seconds=None))]
+    fn metrics_history(&self, py: Python<'_>, seconds: Option<f64>) -> PyResult<Py<PyAny>> {
+        crate::limits::metrics_history(py, &self.inner, seconds)
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "Pane(id={}, session={})",

@@ -123,6 +123,19 @@ impl Session {
         }
     }
 
+    // ---- GC keep mark (src/limits.rs) ---------------------------------------------------
+
+    /// Mark the session keep (GC never touches it or anything of it), or clear the mark.
+    fn set_keep(&self, py: Python<'_>, keep: bool) -> PyResult<()> {
+        crate::limits::set_keep(py, &self.inner, keep)
+    }
+
+    /// Whether the session carries the keep mark (asks tmux).
+    #[getter]
+    fn keep(&self, py: Python<'_>) -> PyResult<bool> {
+        crate::limits::keep(py, &self.inner)
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "Session(id={}, name={})",
