@@ -150,8 +150,11 @@ fn memory_limit_stops_the_job_within_two_seconds() {
     }
     let died = unix_now();
     let result = h.wait(T).unwrap();
-    // The first step past 100 MiB, as the job printed it.
-    let crossed = result
+    // The first step past 100 MiB, as the job printed it. The limit is on the pane's whole
+    // tree (the shell's few MiB included), so the tree may cross it during the step that
+    // follows the last printed line, before the job can print: then that line's time is
+    // an upper bound for the latency (the crossing came after it).
+    let steps: Vec<(f64, f64)> = result
         .output
         .lines()
         .filter_map(|l| l.strip_prefix("RSS "))
@@ -159,9 +162,20 @@ fn memory_limit_stops_the_job_within_two_seconds() {
             let (t, rss) = l.split_once(' ')?;
             Some((t.parse::<f64>().ok()?, rss.parse::<f64>().ok()?))
         })
-        .find(|(_, rss)| *rss > 100.0)
-        .map(|(t, _)| t)
-        .unwrap_or_else(|| panic!("never crossed 100 MiB: {}", result.output));
+        .collect();
+    let crossed = match steps.iter().find(|(_, rss)| *rss > 100.0) {
+        Some((t, _)) => *t,
+        None => {
+            let (t, rss) = *steps
+                .last()
+                .unwrap_or_else(|| panic!("no output: {result:?}"));
+            assert!(
+                rss + 20.0 > 100.0 - 10.0,
+                "stopped far below the limit: {rss} MiB"
+            );
+            t
+        }
+    };
     let latency = died - crossed;
     eprintln!(
         "memory limit: job gone {:.0} ms after crossing 100 MiB",
