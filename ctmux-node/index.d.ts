@@ -372,6 +372,12 @@ export interface ClientOptions {
   socketPath?: string
   /** State dir (default: the per-user state dir). */
   stateDir?: string
+  /**
+   * `"process"` (one tmux process per command) or `"control"` (one persistent
+   * control-mode connection: ~0.1 ms per command, pushed completion and patterns).
+   * Default: `$CTMUX_BACKEND`, else process.
+   */
+  backend?: string
 }
 
 /**

@@ -81,3 +81,18 @@ test('handles have no public constructor', () => {
   assert.throws(() => new ctmux.Session())
   assert.throws(() => new ctmux.Pane())
 })
+
+test('backend choice: process or control; a bad name is InvalidInput', async (t) => {
+  const { server, tmp } = await isolated(t)
+  for (const backend of ['process', 'control']) {
+    const client = new ctmux.Client({ socketPath: server.socketPath, stateDir: tmp, backend })
+    const session = await client.sessionCreate(`b-${backend}`)
+    const pane = await session.pane('0')
+    const r = await pane.run('echo via; (exit 5)', TIMEOUT)
+    assert.deepEqual([r.exitCode, r.output], [5, 'via\n'])
+  }
+  assert.throws(
+    () => new ctmux.Client({ socketPath: server.socketPath, backend: 'carrier-pigeon' }),
+    (err) => err.code === 'InvalidInput'
+  )
+})

@@ -27,6 +27,10 @@ pub struct ClientOptions {
     pub socket_path: Option<String>,
     /// State dir (default: the per-user state dir).
     pub state_dir: Option<String>,
+    /// `"process"` (one tmux process per command) or `"control"` (one persistent
+    /// control-mode connection: ~0.1 ms per command, pushed completion and patterns).
+    /// Default: `$CTMUX_BACKEND`, else process.
+    pub backend: Option<String>,
 }
 
 /// Options of `client.sessionCreate(name, options)`.
@@ -119,9 +123,9 @@ impl Client {
     /// `new Client({ socketName?, socketPath?, stateDir? })` (no tmux call).
     #[napi(constructor)]
     pub fn new(env: Env, options: Option<ClientOptions>) -> Result<Self> {
-        let (name, path, state_dir) = match options {
-            Some(o) => (o.socket_name, o.socket_path, o.state_dir),
-            None => (None, None, None),
+        let (name, path, state_dir, backend) = match options {
+            Some(o) => (o.socket_name, o.socket_path, o.state_dir, o.backend),
+            None => (None, None, None, None),
         };
         let built = convert::socket(name, path)
             .and_then(ctmux_core::Server::new)
@@ -129,6 +133,9 @@ impl Client {
                 let mut builder = ctmux_core::Ctmux::builder().server(server);
                 if let Some(dir) = state_dir {
                     builder = builder.state_dir(dir);
+                }
+                if let Some(kind) = backend {
+                    builder = builder.backend_kind(kind.parse()?);
                 }
                 builder.build()
             });

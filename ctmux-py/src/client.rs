@@ -125,18 +125,22 @@ pub(crate) struct Client {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (socket_name=None, socket_path=None, state_dir=None))]
+    #[pyo3(signature = (socket_name=None, socket_path=None, state_dir=None, backend=None))]
     fn new(
         py: Python<'_>,
         socket_name: Option<String>,
         socket_path: Option<PathBuf>,
         state_dir: Option<PathBuf>,
+        backend: Option<String>,
     ) -> PyResult<Self> {
         let inner = detached(py, || {
             let socket = convert::socket(socket_name, socket_path)?;
             let mut builder = ctmux_core::Ctmux::builder().server(ctmux_core::Server::new(socket)?);
             if let Some(dir) = state_dir {
                 builder = builder.state_dir(dir);
+            }
+            if let Some(kind) = backend {
+                builder = builder.backend_kind(kind.parse()?);
             }
             builder.build()
         })?;

@@ -115,3 +115,16 @@ def test_isolated_server_never_uses_default_socket() -> None:
         path = os.fspath(server.socket_path)
         assert "ctmux-srv-" in path
         assert "IsolatedServer(" in repr(server)
+
+
+def test_backend_choice(server: ctmux.IsolatedServer, tmp_path: Path) -> None:
+    """``backend="control"`` keeps one control-mode connection; a bad name is refused."""
+    for backend in ("process", "control"):
+        client = ctmux.Client(
+            socket_path=server.socket_path, state_dir=str(tmp_path), backend=backend
+        )
+        session = client.session_create(f"b-{backend}")
+        result = session.pane(0).run("echo via; (exit 5)", timeout=TIMEOUT)
+        assert (result.exit_code, result.output) == (5, "via\n")
+    with pytest.raises(ctmux.InvalidInputError):
+        ctmux.Client(socket_path=server.socket_path, backend="carrier-pigeon")  # type: ignore[arg-type]

@@ -399,6 +399,7 @@ class Client:
         socket_name: str | None = None,
         socket_path: StrPath | None = None,
         state_dir: StrPath | None = None,
+        backend: Literal["process", "control"] | None = None,
     ) -> Client: ...
     def session_create(
         self,
