@@ -526,15 +526,21 @@ fn a_new_enforcer_resumes_what_a_crashed_one_left_stopped() {
     let h = pane.exec("sh -c 'while :; do :; done & wait'").unwrap();
     wait_running(&pane, true);
     let pgid = pane.status().unwrap().foreground_pgid.unwrap();
-    let worker = || -> i32 {
+    let child = || -> Option<i32> {
         std::fs::read_to_string(format!("/proc/{pgid}/task/{pgid}/children"))
-            .unwrap()
+            .ok()?
             .split_whitespace()
-            .next()
-            .unwrap()
+            .next()?
             .parse()
-            .unwrap()
+            .ok()
     };
+    // The job's leader may not have forked its worker yet.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child().is_none() {
+        assert!(Instant::now() < deadline, "no worker appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let worker = || child().expect("the worker");
     let duty_cycle = EnforcerConfig {
         cgroups: false,
         ..EnforcerConfig::default()
