@@ -221,6 +221,12 @@ fn new_exec_id(pane: &Pane) -> String {
     format!("{}x{:012x}", pane.id().number(), h & 0xffff_ffff_ffff)
 }
 
+/// The pane's whole history and screen, wrapped lines joined, markers kept (what exec
+/// output is cut from).
+fn capture_history(pane: &Pane) -> Result<String> {
+    pane.tmux(&["capture-pane", "-p", "-J", "-t", &pane.target(), "-S", "-"])
+}
+
 /// Set the pane's `@ctmux-done` to `<id>:<rc>`.
 fn record_done(pane: &Pane, id: &str, exit_code: i32) -> Result<()> {
     pane.tmux(&[
@@ -338,7 +344,7 @@ impl Pane {
         if let Some((id, None)) = info.last_exec() {
             // A quiet exec (completion watched over control mode) whose waiter never
             // recorded it: its marker on the screen says it finished.
-            let cap = self.tmux(&["capture-pane", "-p", "-J", "-t", &self.target(), "-S", "-"])?;
+            let cap = capture_history(self)?;
             match extract(&cap, &id) {
                 Extract::Done { exit_code, .. } => record_done(self, &id, exit_code)?,
                 Extract::Running { .. } => {
@@ -711,15 +717,7 @@ impl ExecHandle {
     }
 
     fn capture_all(&self) -> Result<String> {
-        self.pane.tmux(&[
-            "capture-pane",
-            "-p",
-            "-J",
-            "-t",
-            &self.pane.target(),
-            "-S",
-            "-",
-        ])
+        capture_history(&self.pane)
     }
 
     /// What the command has printed so far (best effort).

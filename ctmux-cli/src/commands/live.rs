@@ -196,7 +196,7 @@ pub fn run(global: &Global, command: &LiveCommand, out: &mut dyn Write) -> i32 {
                 lines,
                 follow,
             } => tail(&client, target, *lines, *follow, out),
-            LiveCommand::Daemon(action) => daemon_action(global, &client, action, out),
+            LiveCommand::Daemon(action) => daemon_action(&client, action, out),
             LiveCommand::SessionAutosave { session, interval } => {
                 autosave(&client, session, *interval)
             }
@@ -296,13 +296,7 @@ fn tail(
     follow(&mut s, &pane, None, out)
 }
 
-fn daemon_action(
-    global: &Global,
-    client: &Ctmux,
-    action: &DaemonAction,
-    out: &mut dyn Write,
-) -> Outcome {
-    let _ = global;
+fn daemon_action(client: &Ctmux, action: &DaemonAction, out: &mut dyn Write) -> Outcome {
     let paths = DaemonPaths::new(client.state_dir(), client.server())?;
     match action {
         DaemonAction::Status => to_fields(&daemon::status(&paths)?),
