@@ -251,7 +251,8 @@ export declare class Pane {
   signal(signal: string | number): Promise<Array<number>>
   /**
    * CPU and memory of the pane's process tree (`processes` adds the per-process
-   * breakdown); a cold reading samples for `intervalMs` (default 250, 10..=60000).
+   * breakdown); the client's first reading of the pane samples for `intervalMs` (default
+   * 250, 10..=60000), later ones return at once.
    */
   metrics(intervalMs?: number | undefined | null, processes?: boolean | undefined | null): Promise<PaneMetrics>
   /** Kill the pane (its session too if it was the last pane). */
@@ -307,8 +308,8 @@ export declare class Session {
   /** Number of panes over all windows. */
   paneCount(): Promise<number>
   /**
-   * CPU and memory of every pane's process tree and their sum; a cold reading samples
-   * for `intervalMs` (default 250, 10..=60000).
+   * CPU and memory of every pane's process tree and their sum; the client's first reading
+   * samples for `intervalMs` (default 250, 10..=60000), later ones return at once.
    */
   metrics(intervalMs?: number | undefined | null): Promise<SessionMetrics>
   /** Kill the session. */

@@ -1,15 +1,20 @@
 //! Criterion benches of per-pane and per-session metrics, read from `/proc`, on a private
-//! tmux server (never the default one).
+//! tmux server (never the default one). Every reading is warm: the sampler has kept samples
+//! of the trees (and their open `/proc` files), so none of them waits.
 //!
-//! - `metrics/pane_warm`: `sampler.pane(&pane, false)` for a pane sampled before (the
-//!   steady state of a monitor: no sleep, one `display-message` for the pane's pid plus the
-//!   `/proc` reads) — the tmux round trip dominates.
-//! - `metrics/tree_warm`: `sampler.measure(id, shell_pid, false)`, the `/proc` part alone
-//!   (what a daemon that already knows the pids pays), against the DESIGN.md baseline of
-//!   2.9 ms for spawning `ps`.
-//! - `metrics/session_10_warm`: `sampler.session(&session)` for a 10-pane session.
+//! - `metrics/tree_warm`: `sampler.measure(id, shell_pid, false)` back to back: the `/proc`
+//!   part alone, what a daemon that already knows the pids pays per pane.
+//! - `metrics/tree_after_idle`: the same after 51 ms asleep, as a monitor that wakes to read
+//!   one pane pays it (the first system call after an idle gap is slow on a VM).
+//! - `metrics/tree_in_pass_of_10`: 10 trees read in one pass after 51 ms asleep, reported
+//!   per tree (the daemon's and `session-metrics`' case).
+//! - `metrics/pane_warm`: `sampler.pane(&pane, false)`: one tmux round trip for the pane's
+//!   pid plus the tree.
+//! - `metrics/session_10_warm`: `sampler.session(&session)` for a 10-pane session after 51 ms
+//!   asleep: one `list-panes` plus 10 trees.
 //!
-//! Run with `cargo bench -p ctmux-benches --bench metrics`.
+//! Compare with the DESIGN.md baseline of 2.9 ms for spawning `ps` per pane. Run with
+//! `cargo bench -p ctmux-benches --bench metrics` (`CTMUX_BACKEND=control` for control mode).
 
 use criterion::Criterion;
 use ctmux_core::metrics::MetricsSampler;
@@ -42,16 +47,26 @@ fn metrics(c: &mut Criterion) {
     sampler.pane(&pane, false).expect("first sample");
     sampler.session(&session).expect("first session sample");
 
+    let pids: Vec<(String, i32)> = session
+        .panes()
+        .expect("panes")
+        .into_iter()
+        .map(|p| (p.pane_id, p.pid))
+        .collect();
+    assert_eq!(pids.len(), 10);
+    let idle = || std::thread::sleep(Duration::from_millis(51));
+
     let mut g = c.benchmark_group("metrics");
     g.sample_size(30);
     g.measurement_time(Duration::from_secs(3));
-    // Each iteration must be >= 50 ms after the previous sample of the same tree to count
-    // as warm; so warm readings alternate over trees sampled long enough ago.
     g.bench_function("tree_warm", |b| {
+        b.iter(|| black_box(sampler.measure("%0", pid, false).expect("measure")))
+    });
+    g.bench_function("tree_after_idle", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                std::thread::sleep(Duration::from_millis(51));
+                idle();
                 let t = std::time::Instant::now();
                 black_box(sampler.measure("%0", pid, false).expect("measure"));
                 total += t.elapsed();
@@ -59,23 +74,28 @@ fn metrics(c: &mut Criterion) {
             total
         })
     });
-    g.bench_function("pane_warm", |b| {
+    g.bench_function("tree_in_pass_of_10", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                std::thread::sleep(Duration::from_millis(51));
+                idle();
                 let t = std::time::Instant::now();
-                black_box(sampler.pane(&pane, false).expect("pane"));
-                total += t.elapsed();
+                for (id, pid) in &pids {
+                    black_box(sampler.measure(id, *pid, false).expect("measure"));
+                }
+                total += t.elapsed() / pids.len() as u32;
             }
             total
         })
+    });
+    g.bench_function("pane_warm", |b| {
+        b.iter(|| black_box(sampler.pane(&pane, false).expect("pane")))
     });
     g.bench_function("session_10_warm", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                std::thread::sleep(Duration::from_millis(51));
+                idle();
                 let t = std::time::Instant::now();
                 black_box(sampler.session(&session).expect("session"));
                 total += t.elapsed();

@@ -24,7 +24,12 @@ pub struct Ctmux {
 struct Inner {
     backend: Arc<dyn Backend>,
     state: StateDir,
+    /// Metrics samplers by sampling interval, newest last (see [`Ctmux::metrics_sampler`]).
+    samplers: std::sync::Mutex<Vec<Arc<crate::metrics::MetricsSampler>>>,
 }
+
+/// Most metrics samplers a client keeps (one per sampling interval asked for).
+const MAX_SAMPLERS: usize = 4;
 
 /// Builds a [`Ctmux`]: server (default: the user's default server), backend (default: the
 /// kind named by `$CTMUX_BACKEND`, else one process per command; see [`BackendKind`]) and
@@ -85,7 +90,11 @@ impl CtmuxBuilder {
             }
         };
         Ok(Ctmux {
-            inner: Arc::new(Inner { backend, state }),
+            inner: Arc::new(Inner {
+                backend,
+                state,
+                samplers: Default::default(),
+            }),
         })
     }
 }
@@ -132,6 +141,35 @@ pub struct SyncReport {
 }
 
 impl Ctmux {
+    /// The client's metrics sampler for `interval` (shared by every handle of this client,
+    /// so repeated readings are warm: only the first reading of a pane waits `interval`).
+    /// A client keeps the samplers of its last 4 intervals.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an interval outside 10 ms..=60 s.
+    pub fn metrics_sampler(
+        &self,
+        interval: std::time::Duration,
+    ) -> Result<Arc<crate::metrics::MetricsSampler>> {
+        crate::metrics::check_interval(interval)?;
+        let mut samplers = self
+            .inner
+            .samplers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = samplers.iter().position(|s| s.interval() == interval) {
+            let s = samplers.remove(i);
+            samplers.push(Arc::clone(&s));
+            return Ok(s);
+        }
+        let s = Arc::new(crate::metrics::MetricsSampler::new(interval));
+        samplers.push(Arc::clone(&s));
+        if samplers.len() > MAX_SAMPLERS {
+            samplers.remove(0);
+        }
+        Ok(s)
+    }
+
     /// Start building a client.
     pub fn builder() -> CtmuxBuilder {
         CtmuxBuilder::default()

@@ -477,6 +477,8 @@ struct Throttle {
     limit: f64,
     scope: Scope,
     stopped: bool,
+    /// When the duty cycle last stopped the job (meaningful while `stopped`).
+    stopped_since: Instant,
     /// When the budget was last overdrawn.
     last_over: Instant,
     /// A kernel CPU quota holds the job (no stop/continue at all).
@@ -701,6 +703,7 @@ impl Enforcer {
                 id: &id,
                 p: &p,
                 now,
+                window: Duration::from_secs_f64(m.sample_interval_ms.max(0.0) / 1000.0),
                 config: self.config,
             };
             let st = self.panes.get_mut(&id).expect("inserted above");
@@ -720,13 +723,10 @@ impl Enforcer {
             if let Ok(actions) = self.tick(Instant::now()) {
                 actions.into_iter().for_each(&mut on_action);
             }
-            next += self.config.interval;
-            let now = Instant::now();
-            if next > now {
-                std::thread::sleep(next - now);
-            } else {
-                next = now;
-            }
+            // At least half an interval after a late tick too: readings closer together than the
+            // sampler's shortest span would rate over an older, longer window.
+            next = (next + self.config.interval).max(Instant::now() + self.config.interval / 2);
+            std::thread::sleep(next.saturating_duration_since(Instant::now()));
         }
         self.release_all();
     }
@@ -757,6 +757,8 @@ struct Ctx<'a> {
     id: &'a str,
     p: &'a Limited,
     now: Instant,
+    /// The span the reading's CPU figure is a rate over.
+    window: Duration,
     config: EnforcerConfig,
 }
 
@@ -929,13 +931,18 @@ fn cpu_step(
             return;
         } else if over {
             t.last_over = ctx.now;
-            // Workers stopped for a whole tick and still over: the leader itself is busy.
-            if t.scope == Scope::Workers && t.stopped && observed > limit {
+            // Workers stopped over the whole span the reading rates and still over: the
+            // leader itself is busy. (A reading that also spans time before they stopped
+            // proves nothing.)
+            let stopped_throughout =
+                t.stopped && ctx.now.saturating_duration_since(t.stopped_since) >= ctx.window;
+            if t.scope == Scope::Workers && stopped_throughout && observed > limit {
                 t.scope = Scope::Group;
                 t.stopped = false;
             }
             if !t.stopped {
                 t.stopped = stop_job(t, ctx.p.shell_pid, procs);
+                t.stopped_since = ctx.now;
             }
             return;
         } else {
@@ -975,6 +982,7 @@ fn cpu_step(
             limit,
             scope: Scope::Group,
             stopped: false,
+            stopped_since: ctx.now,
             last_over: ctx.now,
             cgroup: Some(cg),
         })
@@ -1008,6 +1016,7 @@ fn cpu_step(
             limit,
             scope,
             stopped: true,
+            stopped_since: ctx.now,
             last_over: ctx.now,
             cgroup: None,
         };

@@ -176,6 +176,32 @@ impl PaneInfo {
     }
 }
 
+/// The tmux format [`PaneProcess::parse`] reads.
+pub(crate) const PROCESS_FORMAT: &str = "#{pane_id}\t#{pane_pid}\t#{pane_dead}";
+
+/// A pane's id and process, as listed with [`PROCESS_FORMAT`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PaneProcess {
+    pub pane_id: String,
+    pub pid: i32,
+    pub dead: bool,
+}
+
+impl PaneProcess {
+    pub(crate) fn parse(line: &str) -> Option<PaneProcess> {
+        let mut f = line.split('\t');
+        let pane_id = f.next()?.to_owned();
+        let pid = f.next()?.parse().ok()?;
+        let dead = f.next()? == "1";
+        Some(PaneProcess { pane_id, pid, dead })
+    }
+
+    /// Whether there is a live process to measure.
+    pub(crate) fn live(&self) -> bool {
+        !self.dead && self.pid > 0
+    }
+}
+
 /// The foreground process group of a pane's terminal when it is not the shell's own.
 pub(crate) fn foreground_job(shell_pid: i32) -> Option<i32> {
     let s = procfs::stat(shell_pid).ok()?;
@@ -247,6 +273,44 @@ impl Pane {
     /// Run a tmux command aimed at this pane, mapping a vanished pane to NotFound.
     pub(crate) fn tmux<S: AsRef<str>>(&self, argv: &[S]) -> Result<String> {
         self.client().tmux(argv).map_err(|e| self.gone(e))
+    }
+
+    /// CPU, memory, I/O and process figures of the pane's process tree, through the
+    /// client's sampler for `interval` ([`Ctmux::metrics_sampler`]): the first reading of the
+    /// pane waits `interval`, later ones return at once. `processes` adds the per-process
+    /// breakdown.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an interval outside 10 ms..=60 s; [`Error::NotFound`] if
+    /// the pane is gone or dead.
+    pub fn metrics(
+        &self,
+        interval: std::time::Duration,
+        processes: bool,
+    ) -> Result<crate::metrics::PaneMetrics> {
+        self.client()
+            .metrics_sampler(interval)?
+            .pane(self, processes)
+    }
+
+    /// The pane's process: its pid, and whether it has exited (one tmux round trip, no
+    /// `/proc` reads: what [`crate::metrics`] needs).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if the pane is gone.
+    pub(crate) fn process(&self) -> Result<PaneProcess> {
+        let out = self.tmux(&[
+            "display-message",
+            "-p",
+            "-t",
+            &self.target(),
+            PROCESS_FORMAT,
+        ])?;
+        match PaneProcess::parse(out.strip_suffix('\n').unwrap_or(&out)) {
+            // tmux 3.3 prints an empty context instead of failing for some vanished targets.
+            Some(p) if p.pane_id == self.target() => Ok(p),
+            _ => Err(Error::not_found("pane", self.target())),
+        }
     }
 
     /// Fresh facts about the pane (one tmux round trip plus a `/proc` read).

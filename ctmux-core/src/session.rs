@@ -53,6 +53,44 @@ impl Session {
         out.lines().map(PaneInfo::parse).collect()
     }
 
+    /// Figures of every pane's process tree and their sum, through the client's sampler for
+    /// `interval` ([`Ctmux::metrics_sampler`]): a first reading waits `interval` once for all
+    /// panes, later ones return at once.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an interval outside 10 ms..=60 s; [`Error::NotFound`] if
+    /// the session is gone.
+    pub fn metrics(&self, interval: std::time::Duration) -> Result<crate::metrics::SessionMetrics> {
+        self.client.metrics_sampler(interval)?.session(self)
+    }
+
+    /// Every pane's id and process, without the rest of the listing (one tmux round trip,
+    /// no `/proc` reads).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if the session is gone.
+    pub(crate) fn pane_processes(&self) -> Result<Vec<crate::pane::PaneProcess>> {
+        let out = self
+            .client
+            .tmux(&[
+                "list-panes",
+                "-s",
+                "-t",
+                &self.id,
+                "-F",
+                crate::pane::PROCESS_FORMAT,
+            ])
+            .map_err(|e| self.gone(e))?;
+        out.lines()
+            .map(|l| {
+                crate::pane::PaneProcess::parse(l).ok_or_else(|| Error::Corrupt {
+                    what: "tmux pane listing".into(),
+                    reason: format!("unexpected line {l:?}"),
+                })
+            })
+            .collect()
+    }
+
     fn gone(&self, e: Error) -> Error {
         // "no current target": the server is up but has no session left.
         if matches!(

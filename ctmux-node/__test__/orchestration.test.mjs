@@ -106,6 +106,14 @@ test('metrics', async (t) => {
   assert.deepEqual(s.panes.map((p) => p.paneId), [pane.id])
   assert.equal(s.total.paneId, '')
 
+  // The client's sampler is shared: a later reading rates over a kept sample instead of
+  // taking a fresh 1 s pair.
+  const cold = await pane.metrics(1000)
+  assert.ok(cold.sampleIntervalMs >= 1000, JSON.stringify(cold))
+  await new Promise((resolve) => setTimeout(resolve, 80))
+  const warm = await pane.metrics(1000)
+  assert.ok(warm.sampleIntervalMs >= 50 && warm.sampleIntervalMs < 1000, JSON.stringify(warm))
+
   for (const bad of [5, -1, 2.5]) {
     await assert.rejects(pane.metrics(bad), { code: 'InvalidInput' }, String(bad))
   }

@@ -237,7 +237,8 @@ impl Pane {
     }
 
     /// CPU and memory of the pane's process tree (`processes` adds the per-process
-    /// breakdown); a cold reading samples for `intervalMs` (default 250, 10..=60000).
+    /// breakdown); the client's first reading of the pane samples for `intervalMs` (default
+    /// 250, 10..=60000), later ones return at once.
     #[napi(ts_return_type = "Promise<PaneMetrics>")]
     pub fn metrics(
         &self,
@@ -246,9 +247,10 @@ impl Pane {
     ) -> AsyncTask<Blocking<PaneMetrics>> {
         let pane = on(self);
         Blocking::task(move || {
-            let sampler =
-                ctmux_core::metrics::MetricsSampler::new(convert::interval_ms(interval_ms)?);
-            from_core(sampler.pane(&pane, processes.unwrap_or(false))?)
+            from_core(pane.metrics(
+                convert::interval_ms(interval_ms)?,
+                processes.unwrap_or(false),
+            )?)
         })
     }
 

@@ -110,16 +110,12 @@ impl Session {
         Blocking::task(move || Ok(u32::try_from(session.pane_count()?).unwrap_or(u32::MAX)))
     }
 
-    /// CPU and memory of every pane's process tree and their sum; a cold reading samples
-    /// for `intervalMs` (default 250, 10..=60000).
+    /// CPU and memory of every pane's process tree and their sum; the client's first reading
+    /// samples for `intervalMs` (default 250, 10..=60000), later ones return at once.
     #[napi(ts_return_type = "Promise<SessionMetrics>")]
     pub fn metrics(&self, interval_ms: Option<f64>) -> AsyncTask<Blocking<SessionMetrics>> {
         let session = self.inner.clone();
-        Blocking::task(move || {
-            let sampler =
-                ctmux_core::metrics::MetricsSampler::new(convert::interval_ms(interval_ms)?);
-            from_core(sampler.session(&session)?)
-        })
+        Blocking::task(move || from_core(session.metrics(convert::interval_ms(interval_ms)?)?))
     }
 
     /// Kill the session.

@@ -250,13 +250,13 @@ impl Pane {
     }
 
     /// CPU and memory of the pane's process tree (`processes` adds the per-process
-    /// breakdown); a cold reading samples for `interval_ms` (10..=60000).
+    /// breakdown); the client's first reading of the pane samples for `interval_ms`
+    /// (10..=60000), later ones return at once.
     #[pyo3(signature = (interval_ms=250, processes=false))]
     fn metrics(&self, py: Python<'_>, interval_ms: i64, processes: bool) -> PyResult<Py<PyAny>> {
         detached_dict(py, || {
-            let sampler =
-                ctmux_core::metrics::MetricsSampler::new(convert::interval_ms(interval_ms)?);
-            sampler.pane(&self.inner, processes)
+            self.inner
+                .metrics(convert::interval_ms(interval_ms)?, processes)
         })
     }
 

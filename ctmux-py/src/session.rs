@@ -88,14 +88,12 @@ impl Session {
         detached(py, || self.inner.pane_count())
     }
 
-    /// CPU and memory of every pane's process tree and their sum; a cold reading samples
-    /// for `interval_ms` (10..=60000).
+    /// CPU and memory of every pane's process tree and their sum; the client's first reading
+    /// samples for `interval_ms` (10..=60000), later ones return at once.
     #[pyo3(signature = (interval_ms=250))]
     fn metrics(&self, py: Python<'_>, interval_ms: i64) -> PyResult<Py<PyAny>> {
         detached_dict(py, || {
-            let sampler =
-                ctmux_core::metrics::MetricsSampler::new(convert::interval_ms(interval_ms)?);
-            sampler.session(&self.inner)
+            self.inner.metrics(convert::interval_ms(interval_ms)?)
         })
     }
 

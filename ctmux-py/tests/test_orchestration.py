@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,14 @@ def test_metrics(session: ctmux.Session, pane: ctmux.Pane) -> None:
     s = session.metrics(interval_ms=20)
     assert [p["pane_id"] for p in s["panes"]] == [pane.id]
     assert s["total"]["pane_id"] == ""
+
+    # The client's sampler is shared: a later reading rates over a kept sample instead of
+    # taking a fresh 1 s pair.
+    cold = pane.metrics(interval_ms=1000)
+    assert cold["sample_interval_ms"] >= 1000
+    time.sleep(0.08)
+    warm = pane.metrics(interval_ms=1000)
+    assert 50 <= warm["sample_interval_ms"] < 1000, warm
 
     for bad in (5, -1):
         with pytest.raises(ctmux.InvalidInputError):

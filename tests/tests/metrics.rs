@@ -132,3 +132,61 @@ fn bad_metrics_input() {
     let e = MetricsSampler::default().pane(&p, false).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
 }
+
+#[test]
+fn warm_readings_never_wait_and_rate_over_recent_samples() {
+    let env = Env::new();
+    let pane = env.pane0("warm");
+    // Through the client's shared sampler: the first reading takes a 1 s pair...
+    let cold = pane.metrics(Duration::from_millis(1000), false).unwrap();
+    assert!(cold.sample_interval_ms >= 1000.0, "{cold:?}");
+    std::thread::sleep(Duration::from_millis(80));
+    // ...later ones (another handle of the same client) rate over the kept sample.
+    let again = env
+        .client
+        .session("warm")
+        .unwrap()
+        .pane_str("0")
+        .unwrap()
+        .metrics(Duration::from_millis(1000), false)
+        .unwrap();
+    assert!(
+        (50.0..1000.0).contains(&again.sample_interval_ms),
+        "{again:?}"
+    );
+
+    let sampler = MetricsSampler::new(Duration::from_millis(1000));
+    sampler.pane(&pane, false).unwrap();
+    pane.exec("sh -c 'while :; do :; done'").unwrap();
+    wait_running(&pane, true);
+    let busy_pid = pane.status().unwrap().foreground_pgid.unwrap();
+    // A reader far more frequent than the 50 ms minimum span: no reading takes a fresh
+    // (1 s) pair, and once it has read for a while every rate spans a recent window (kept
+    // samples are one to two spans apart), never a growing one.
+    let start = Instant::now();
+    let mut readings = 0;
+    let mut last = None;
+    while start.elapsed() < Duration::from_millis(1500) {
+        let m = sampler.pane(&pane, false).unwrap();
+        assert!(m.sample_interval_ms >= 50.0, "reading {readings}: {m:?}");
+        if start.elapsed() > Duration::from_millis(300) {
+            assert!(m.sample_interval_ms < 600.0, "reading {readings}: {m:?}");
+        }
+        readings += 1;
+        last = Some(m);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(readings > 20, "{readings}");
+    // The busy loop, read through the kept `/proc` files, against /proc over 1 s.
+    let t0 = ticks(busy_pid);
+    let w0 = Instant::now();
+    std::thread::sleep(Duration::from_millis(1000));
+    let m = sampler.pane(&pane, false).unwrap();
+    let independent = (ticks(busy_pid) - t0) as f64 / 100.0 / w0.elapsed().as_secs_f64() * 100.0;
+    assert!(
+        (m.cpu_percent - independent).abs() < 15.0,
+        "ours {} vs /proc {independent} (last fast reading {last:?})",
+        m.cpu_percent
+    );
+    pane.signal("INT").unwrap();
+}

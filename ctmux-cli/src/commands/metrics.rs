@@ -4,7 +4,6 @@ use super::pane;
 use crate::args::Target;
 use crate::output::{fields, Outcome};
 use clap::Subcommand;
-use ctmux_core::metrics::MetricsSampler;
 use ctmux_core::Ctmux;
 use serde_json::json;
 use std::time::Duration;
@@ -59,9 +58,8 @@ pub fn run(client: &Ctmux, command: &MetricsCommand) -> Outcome {
             interval_ms,
             processes,
         } => {
-            let sampler = MetricsSampler::new(Duration::from_millis(*interval_ms));
             let pane = pane(client, target)?;
-            let mut m = sampler.pane(&pane, *processes)?;
+            let mut m = pane.metrics(Duration::from_millis(*interval_ms), *processes)?;
             let procs = m.processes.take();
             let mut out = fields([
                 ("pane_id", json!(pane.id().to_string())),
@@ -76,8 +74,9 @@ pub fn run(client: &Ctmux, command: &MetricsCommand) -> Outcome {
             session,
             interval_ms,
         } => {
-            let sampler = MetricsSampler::new(Duration::from_millis(*interval_ms));
-            let m = sampler.session(&client.session(session)?)?;
+            let m = client
+                .session(session)?
+                .metrics(Duration::from_millis(*interval_ms))?;
             Ok(fields([
                 ("metrics", json!(m.total)),
                 ("panes", json!(m.panes)),

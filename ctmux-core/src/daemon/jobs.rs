@@ -180,32 +180,23 @@ pub(super) fn start(
 
 /// One metrics sample of every live pane into the history.
 fn sample(client: &crate::Ctmux, sampler: &MetricsSampler, shared: &Shared) {
-    let Ok(out) = client.tmux(&[
-        "list-panes",
-        "-a",
-        "-F",
-        "#{pane_id}\t#{pane_pid}\t#{pane_dead}",
-    ]) else {
+    let Ok(out) = client.tmux(&["list-panes", "-a", "-F", crate::pane::PROCESS_FORMAT]) else {
         return;
     };
     let at = SystemTime::now();
     let mut live = Vec::new();
-    for line in out.lines() {
-        let mut f = line.split('\t');
-        let (Some(id), Some(pid), Some(dead)) = (f.next(), f.next(), f.next()) else {
-            continue;
-        };
-        let Ok(pid) = pid.parse::<i32>() else {
-            continue;
-        };
-        if dead == "1" || pid <= 0 {
+    let mut roots = Vec::new();
+    for p in out.lines().filter_map(crate::pane::PaneProcess::parse) {
+        if !p.live() {
             continue;
         }
-        live.push(id.to_owned());
-        if let Ok(m) = sampler.measure(id, pid, false) {
-            lock(&shared.history).push(id, &m, at);
+        if let Ok(m) = sampler.measure(&p.pane_id, p.pid, false) {
+            lock(&shared.history).push(&p.pane_id, &m, at);
         }
+        roots.push(p.pid);
+        live.push(p.pane_id);
     }
+    sampler.retain(&roots);
     lock(&shared.history).retain_panes(&live);
 }
 

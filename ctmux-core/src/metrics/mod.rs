@@ -3,14 +3,19 @@
 //!
 //! CPU is a rate, so it needs two samples: the first reading of a pane samples twice,
 //! [`MetricsSampler::interval`] apart (never the meaningless first-call 0 %); later readings
-//! through the same [`MetricsSampler`] use the previous sample and return at once.
+//! through the same [`MetricsSampler`] rate against a kept sample and return at once, however
+//! often they come. A warm reading reads each process through `/proc` files kept open
+//! (see `tree.rs`).
+
+mod tree;
 
 use crate::error::{Error, Result};
 use crate::pane::Pane;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tree::{sample_tree, OpenFiles, Raw, Sample};
 
 /// One process of a pane's tree.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,143 +74,6 @@ pub struct SessionMetrics {
     pub panes: Vec<PaneMetrics>,
 }
 
-#[derive(Debug, Clone)]
-struct Raw {
-    pid: i32,
-    ppid: i32,
-    name: String,
-    ticks: u64,
-    start_ticks: u64,
-    rss_bytes: u64,
-    threads: u64,
-    read_bytes: u64,
-    write_bytes: u64,
-}
-
-#[derive(Debug, Clone)]
-struct Sample {
-    at: Instant,
-    procs: Vec<Raw>,
-}
-
-/// Keeps the previous sample of each pane so repeated readings are cheap and CPU is a real
-/// rate. Share one sampler per client (it is `Sync`).
-#[derive(Debug)]
-pub struct MetricsSampler {
-    interval: Duration,
-    last: Mutex<HashMap<i32, Sample>>,
-}
-
-impl Default for MetricsSampler {
-    fn default() -> Self {
-        MetricsSampler::new(Duration::from_millis(250))
-    }
-}
-
-/// Refused sampling intervals: under 10 ms (below the kernel's tick) or over 60 s.
-fn check_interval(interval: Duration) -> Result<()> {
-    if interval < Duration::from_millis(10) || interval > Duration::from_secs(60) {
-        return Err(Error::invalid(
-            "sampling interval",
-            format!("{} ms: must be 10 ms to 60 s", interval.as_millis()),
-        ));
-    }
-    Ok(())
-}
-
-/// Read one process from `/proc/<pid>/stat` and `/proc/<pid>/io` with two plain reads: the
-/// fields are parsed here because opening the process through `procfs::process::Process`
-/// costs a directory handle and a `stat` per call, which would be most of the budget of a
-/// warm reading (measured: 27 µs vs 6 µs for the stat part).
-fn read_raw(pid: i32) -> Option<Raw> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let open = stat.find('(')?;
-    let close = stat.rfind(')')?;
-    let name = stat.get(open + 1..close)?.to_owned();
-    // Fields after the command name, starting with field 3 (state).
-    let f: Vec<&str> = stat.get(close + 2..)?.split_ascii_whitespace().collect();
-    let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
-    let (read_bytes, write_bytes) = read_io(pid);
-    Some(Raw {
-        pid,
-        ppid: f.get(1)?.parse().ok()?,
-        name,
-        ticks: num(11)? + num(12)?,
-        threads: num(17)?,
-        start_ticks: num(19)?,
-        rss_bytes: num(21)? * page_size(),
-        read_bytes,
-        write_bytes,
-    })
-}
-
-/// `read_bytes` and `write_bytes` of `/proc/<pid>/io` (0 when not readable).
-fn read_io(pid: i32) -> (u64, u64) {
-    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/io")) else {
-        return (0, 0);
-    };
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0)
-    };
-    (field("read_bytes:"), field("write_bytes:"))
-}
-
-fn page_size() -> u64 {
-    static SIZE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *SIZE.get_or_init(procfs::page_size)
-}
-
-/// Children of `pid`, from `/proc/<pid>/task/*/children` (just the main thread's file when
-/// the process has one thread).
-fn children(pid: i32, threads: u64) -> Vec<i32> {
-    let parse = |text: String| -> Vec<i32> {
-        text.split_whitespace()
-            .filter_map(|c| c.parse::<i32>().ok())
-            .collect()
-    };
-    if threads <= 1 {
-        return std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-            .map(parse)
-            .unwrap_or_default();
-    }
-    let mut out = Vec::new();
-    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-        for t in tasks.flatten() {
-            if let Ok(text) = std::fs::read_to_string(t.path().join("children")) {
-                out.extend(parse(text));
-            }
-        }
-    }
-    out
-}
-
-/// Sample the tree rooted at `root` (breadth first).
-fn sample_tree(root: i32) -> Result<Sample> {
-    let mut procs = Vec::new();
-    let mut queue = vec![root];
-    let mut seen = std::collections::HashSet::new();
-    while let Some(pid) = queue.pop() {
-        if !seen.insert(pid) {
-            continue;
-        }
-        match read_raw(pid) {
-            Some(raw) => {
-                queue.extend(children(pid, raw.threads));
-                procs.push(raw);
-            }
-            None if pid == root => return Err(Error::not_found("process", root.to_string())),
-            None => continue,
-        }
-    }
-    Ok(Sample {
-        at: Instant::now(),
-        procs,
-    })
-}
-
 /// The machine's RAM, read once (it does not change while we run).
 fn mem_total_bytes() -> u64 {
     static TOTAL: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
@@ -244,12 +112,89 @@ fn ticks_per_second() -> f64 {
 
 const MIB: f64 = 1024.0 * 1024.0;
 
+/// What a sampler keeps of one tree: up to two samples at least [`MetricsSampler::min_gap`]
+/// apart (so a base for the rate is at hand however often it is read) and the open `/proc`
+/// files of the tree's processes.
+#[derive(Debug, Default)]
+struct Tracked {
+    kept: VecDeque<Arc<Sample>>,
+    files: OpenFiles,
+}
+
+/// How a reading of one tree gets the base sample of its rate.
+enum Plan {
+    /// A kept sample is old enough: read once and return.
+    Warm(Arc<Sample>),
+    /// The newest kept sample becomes old enough after this wait.
+    Wait(Arc<Sample>, Duration),
+    /// Nothing kept: sample, wait [`MetricsSampler::interval`], sample again.
+    Cold,
+}
+
+impl Tracked {
+    fn plan(&self, gap: Duration) -> Plan {
+        if let Some(s) = self.kept.iter().rev().find(|s| s.at.elapsed() >= gap) {
+            return Plan::Warm(Arc::clone(s));
+        }
+        match self.kept.back() {
+            Some(s) => Plan::Wait(Arc::clone(s), gap.saturating_sub(s.at.elapsed())),
+            None => Plan::Cold,
+        }
+    }
+
+    /// Keep `now` if it is at least `gap` after the newest kept sample: a reader that comes
+    /// more often than every `gap` then rates over the last one to two gaps, never over a
+    /// span that keeps growing.
+    fn keep(&mut self, now: Arc<Sample>, gap: Duration) {
+        if self
+            .kept
+            .back()
+            .is_none_or(|last| now.at.saturating_duration_since(last.at) >= gap)
+        {
+            self.kept.push_back(now);
+            while self.kept.len() > 2 {
+                self.kept.pop_front();
+            }
+        }
+    }
+}
+
+/// Keeps recent samples of each tree (and its processes' open `/proc` files), so repeated
+/// readings are cheap and CPU is a real rate. Share one sampler per client (it is `Sync`).
+#[derive(Debug)]
+pub struct MetricsSampler {
+    interval: Duration,
+    trees: Mutex<HashMap<i32, Tracked>>,
+}
+
+impl Default for MetricsSampler {
+    fn default() -> Self {
+        MetricsSampler::new(Duration::from_millis(250))
+    }
+}
+
+/// Refused sampling intervals: under 10 ms (below the kernel's tick) or over 60 s.
+pub(crate) fn check_interval(interval: Duration) -> Result<()> {
+    if interval < Duration::from_millis(10) || interval > Duration::from_secs(60) {
+        return Err(Error::invalid(
+            "sampling interval",
+            format!("{} ms: must be 10 ms to 60 s", interval.as_millis()),
+        ));
+    }
+    Ok(())
+}
+
+fn page_size() -> u64 {
+    static SIZE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SIZE.get_or_init(procfs::page_size)
+}
+
 impl MetricsSampler {
     /// A sampler whose first reading of a pane spans `interval`.
     pub fn new(interval: Duration) -> Self {
         MetricsSampler {
             interval,
-            last: Mutex::new(HashMap::new()),
+            trees: Mutex::new(HashMap::new()),
         }
     }
 
@@ -258,19 +203,25 @@ impl MetricsSampler {
         self.interval
     }
 
-    /// The shortest span a kept sample must cover to give a rate: the sampling interval,
-    /// at most 50 ms (so a cold reading of many panes costs one interval, not one per pane).
+    /// The shortest span a rate is taken over: the sampling interval, at most 50 ms (so a
+    /// cold reading of many panes costs one interval, not one per pane).
     fn min_gap(&self) -> Duration {
         self.interval.min(Duration::from_millis(50))
     }
 
-    /// Drop the kept sample of the tree rooted at `root_pid` (a long-lived sampler calls
-    /// this for panes that are gone, so its memory stays bounded).
+    fn trees(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Tracked>> {
+        self.trees.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Drop what is kept of the tree rooted at `root_pid` (its samples and open files).
     pub fn forget(&self, root_pid: i32) {
-        self.last
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&root_pid);
+        self.trees().remove(&root_pid);
+    }
+
+    /// Drop what is kept of every tree whose root is not in `roots` (a long-lived sampler
+    /// calls this with the panes that still exist, so what it holds stays bounded).
+    pub fn retain(&self, roots: &[i32]) {
+        self.trees().retain(|pid, _| roots.contains(pid));
     }
 
     /// Figures for `pane`'s process tree. `processes` adds the per-process breakdown.
@@ -280,11 +231,11 @@ impl MetricsSampler {
     /// [`Error::NotFound`] if the pane is gone, dead, or its process exited.
     pub fn pane(&self, pane: &Pane, processes: bool) -> Result<PaneMetrics> {
         check_interval(self.interval)?;
-        let info = pane.info()?;
-        if info.dead || info.pid <= 0 {
-            return Err(Error::not_found("live process in pane", info.pane_id));
+        let p = pane.process()?;
+        if !p.live() {
+            return Err(Error::not_found("live process in pane", p.pane_id));
         }
-        self.measure(&info.pane_id, info.pid, processes)
+        self.measure(&p.pane_id, p.pid, processes)
             .map_err(|e| match e.kind() {
                 crate::ErrorKind::NotFound => {
                     Error::not_found("live process in pane", pane.id().to_string())
@@ -293,71 +244,108 @@ impl MetricsSampler {
             })
     }
 
-    /// Figures for the tree rooted at `root_pid`, labelled `pane_id`.
+    /// Figures for the tree rooted at `root_pid`, labelled `pane_id`. Returns at once when
+    /// a sample of the tree at least [`MetricsSampler::interval`] (at most 50 ms) old is
+    /// kept; otherwise waits for one.
     ///
     /// # Errors
     /// [`Error::NotFound`] if `root_pid` does not exist.
     pub fn measure(&self, pane_id: &str, root_pid: i32, processes: bool) -> Result<PaneMetrics> {
-        let previous = self
-            .last
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&root_pid)
-            .cloned();
-        let previous = match previous {
-            // Too close to the previous sample for a meaningful rate: take a fresh pair.
-            Some(p) if p.at.elapsed() >= self.min_gap() => p,
-            _ => {
-                let first = sample_tree(root_pid)?;
-                std::thread::sleep(self.interval);
-                first
+        let gap = self.min_gap();
+        let (plan, mut files) = {
+            let mut trees = self.trees();
+            match trees.get_mut(&root_pid) {
+                Some(t) => (t.plan(gap), std::mem::take(&mut t.files)),
+                None => (Plan::Cold, OpenFiles::new()),
             }
         };
-        let now = sample_tree(root_pid)?;
-        let metrics = compute(pane_id, &previous, &now, processes);
-        self.last
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(root_pid, now);
-        Ok(metrics)
+        let sampled = (|| {
+            let (base, first) = match plan {
+                Plan::Warm(base) => (base, None),
+                Plan::Wait(base, wait) => {
+                    std::thread::sleep(wait);
+                    (base, None)
+                }
+                Plan::Cold => {
+                    let first = Arc::new(sample_tree(root_pid, &mut files)?);
+                    std::thread::sleep(self.interval);
+                    (Arc::clone(&first), Some(first))
+                }
+            };
+            let now = Arc::new(sample_tree(root_pid, &mut files)?);
+            Ok::<_, Error>((base, first, now))
+        })();
+        let mut trees = self.trees();
+        match sampled {
+            Ok((base, first, now)) => {
+                let metrics = compute(pane_id, &base, &now, processes);
+                let t = trees.entry(root_pid).or_default();
+                if let Some(first) = first {
+                    t.keep(first, gap);
+                }
+                t.keep(now, gap);
+                // A reader of the same tree at the same time may have put its files back
+                // first: then ours are closed here.
+                if t.files.is_empty() {
+                    t.files = files;
+                }
+                Ok(metrics)
+            }
+            Err(e) => {
+                if e.kind() == crate::ErrorKind::NotFound {
+                    trees.remove(&root_pid);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Take a first sample of a tree nothing is kept of (the start of a cold reading).
+    fn prime(&self, root_pid: i32) -> Result<()> {
+        let mut files = OpenFiles::new();
+        let first = Arc::new(sample_tree(root_pid, &mut files)?);
+        let mut trees = self.trees();
+        let t = trees.entry(root_pid).or_default();
+        t.keep(first, self.min_gap());
+        if t.files.is_empty() {
+            t.files = files;
+        }
+        Ok(())
     }
 
     /// Figures for every pane of `session`, and their sum. Panes are sampled together, so a
     /// cold reading costs one interval in all, not one per pane.
     ///
     /// # Errors
+    /// [`Error::InvalidInput`] for a sampling interval outside 10 ms..=60 s;
     /// [`Error::NotFound`] if the session is gone.
     pub fn session(&self, session: &crate::Session) -> Result<SessionMetrics> {
         check_interval(self.interval)?;
         let panes: Vec<_> = session
-            .panes()?
+            .pane_processes()?
             .into_iter()
-            .filter(|p| !p.dead && p.pid > 0)
+            .filter(|p| p.live())
             .collect();
-        let cold = {
-            let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-            panes.iter().any(|p| {
-                last.get(&p.pid)
-                    .is_none_or(|s| s.at.elapsed() < self.min_gap())
-            })
-        };
-        if cold {
-            let mut firsts = Vec::new();
-            for p in &panes {
-                if let Ok(s) = sample_tree(p.pid) {
-                    firsts.push((p.pid, s));
+        let gap = self.min_gap();
+        let mut wait = Duration::ZERO;
+        for p in &panes {
+            let plan = self.trees().get(&p.pid).map(|t| t.plan(gap));
+            match plan {
+                Some(Plan::Warm(_)) => {}
+                Some(Plan::Wait(_, w)) => wait = wait.max(w),
+                Some(Plan::Cold) | None => {
+                    if self.prime(p.pid).is_ok() {
+                        wait = wait.max(self.interval);
+                    }
                 }
             }
-            std::thread::sleep(self.interval);
-            let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-            for (pid, s) in firsts {
-                last.insert(pid, s);
-            }
         }
+        std::thread::sleep(wait);
         let mut rows = Vec::new();
         for p in &panes {
             match self.measure(&p.pane_id, p.pid, false) {
                 Ok(m) => rows.push(m),
+                // Exited since the listing: not part of the session any more.
                 Err(e) if e.kind() == crate::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
@@ -386,6 +374,9 @@ impl MetricsSampler {
             total.process_count += r.process_count;
             total.sample_interval_ms = total.sample_interval_ms.max(r.sample_interval_ms);
         }
+        total.cpu_percent = round2(total.cpu_percent);
+        total.memory_mb = round2(total.memory_mb);
+        total.memory_percent = round2(total.memory_percent);
         Ok(SessionMetrics { total, panes: rows })
     }
 }
@@ -393,34 +384,34 @@ impl MetricsSampler {
 fn compute(pane_id: &str, prev: &Sample, now: &Sample, processes: bool) -> PaneMetrics {
     let hz = ticks_per_second();
     let wall = now.at.duration_since(prev.at).as_secs_f64().max(1e-6);
-    let before: HashMap<i32, &Raw> = prev.procs.iter().map(|r| (r.pid, r)).collect();
+    let before: HashMap<i32, &Raw> = prev.procs.iter().map(|r| (r.stat.pid, r)).collect();
     let mem_total = mem_total_bytes() as f64;
+    let page = page_size();
     let mut rows = Vec::with_capacity(now.procs.len());
     let mut cpu = 0.0;
     for r in &now.procs {
+        let s = &r.stat;
         // Same pid and start time: the same process; a new one counts from zero.
-        let base = match before.get(&r.pid) {
-            Some(b) if b.start_ticks == r.start_ticks => b.ticks,
+        let base = match before.get(&s.pid) {
+            Some(b) if b.stat.start_ticks == s.start_ticks => b.stat.ticks,
             _ => 0,
         };
-        let pct = (r.ticks.saturating_sub(base) as f64 / hz) / wall * 100.0;
+        let pct = (s.ticks.saturating_sub(base) as f64 / hz) / wall * 100.0;
         cpu += pct;
-        rows.push(ProcessMetrics {
-            pid: r.pid,
-            ppid: r.ppid,
-            name: r.name.clone(),
-            cmdline: if processes {
-                crate::procfs::cmdline(r.pid).unwrap_or_default()
-            } else {
-                String::new()
-            },
-            cpu_percent: round2(pct),
-            memory_mb: round2(r.rss_bytes as f64 / MIB),
-            thread_count: r.threads,
-        });
+        if processes {
+            rows.push(ProcessMetrics {
+                pid: s.pid,
+                ppid: s.ppid,
+                name: s.name.clone(),
+                cmdline: crate::procfs::cmdline(s.pid).unwrap_or_default(),
+                cpu_percent: round2(pct),
+                memory_mb: round2((s.rss_pages * page) as f64 / MIB),
+                thread_count: s.threads,
+            });
+        }
     }
-    let rss: u64 = now.procs.iter().map(|r| r.rss_bytes).sum();
-    let root_start = now.procs.first().map(|r| r.start_ticks).unwrap_or(0);
+    let rss: u64 = now.procs.iter().map(|r| r.stat.rss_pages * page).sum();
+    let root_start = now.procs.first().map(|r| r.stat.start_ticks).unwrap_or(0);
     PaneMetrics {
         pane_id: pane_id.to_owned(),
         cpu_percent: round2(cpu),
@@ -433,7 +424,7 @@ fn compute(pane_id: &str, prev: &Sample, now: &Sample, processes: bool) -> PaneM
         io_read_kb: now.procs.iter().map(|r| r.read_bytes).sum::<u64>() as f64 / 1024.0,
         io_write_kb: now.procs.iter().map(|r| r.write_bytes).sum::<u64>() as f64 / 1024.0,
         uptime_seconds: round2((uptime_secs() - root_start as f64 / hz).max(0.0)),
-        thread_count: now.procs.iter().map(|r| r.threads).sum(),
+        thread_count: now.procs.iter().map(|r| r.stat.threads).sum(),
         process_count: now.procs.len() as u64,
         sample_interval_ms: round2(wall * 1000.0),
         processes: processes.then_some(rows),
