@@ -41,10 +41,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// session. The channel is bounded (newer notifications are dropped while it is full)
     /// and closes when the client ends. `None` by default, and whenever no client of this
     /// backend is attached to `session`.
-    fn subscribe_session(
-        &self,
-        session: &str,
-    ) -> Option<std::sync::mpsc::Receiver<crate::control::Notification>> {
+    fn subscribe_session(&self, session: &str) -> Option<crate::control::Subscription> {
         let _ = session;
         None
     }

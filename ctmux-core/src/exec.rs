@@ -38,7 +38,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -88,7 +88,7 @@ pub struct ExecHandle {
 /// Looks for an exec's end marker in one pane's pushed `%output` bytes.
 #[derive(Debug)]
 struct OutputWatch {
-    rx: Receiver<crate::control::Notification>,
+    rx: crate::control::Subscription,
     pane: crate::ids::PaneId,
     needle: Vec<u8>,
     /// The tail of the output seen so far that may hold the start of the marker.
@@ -890,8 +890,8 @@ impl ExecHandle {
         use crate::control::Notification;
         let every = LIVENESS_EVERY.min(CANCEL_EVERY);
         let mut next_poll = Instant::now() + every;
-        // `@ctmux-done` is read now and then in case the marker was missed (a full
-        // subscription drops notifications; the pane moved to another session).
+        // `@ctmux-done` is read now and then in case the marker was missed (the pane moved to
+        // another session), and at once when the subscription lost notifications.
         let mut next_check = Instant::now() + LIVENESS_EVERY;
         let mut check_every = LIVENESS_EVERY;
         loop {
@@ -906,6 +906,12 @@ impl ExecHandle {
                     if watch.feed(&data) {
                         return Ok(Watched::Marker);
                     }
+                }
+                // The marker may be among what was dropped: read `@ctmux-done` now.
+                Ok(Notification::Lost) => {
+                    next_poll = Instant::now();
+                    next_check = next_poll;
+                    check_every = LIVENESS_EVERY;
                 }
                 Ok(_) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return Ok(Watched::Closed),
@@ -1089,7 +1095,7 @@ mod tests {
         let whole = b"out\r\n\x1b[8mctmux:3x00ab:17:end\x1b[28m\r\n$ ";
         for cut in 0..whole.len() {
             let mut w = OutputWatch {
-                rx: std::sync::mpsc::channel().1,
+                rx: crate::control::Subscription::closed(),
                 pane: "%3".parse().unwrap(),
                 needle: needle.to_vec(),
                 buf: Vec::new(),
@@ -1101,7 +1107,7 @@ mod tests {
         }
         // A long output keeps only a short tail.
         let mut w = OutputWatch {
-            rx: std::sync::mpsc::channel().1,
+            rx: crate::control::Subscription::closed(),
             pane: "%3".parse().unwrap(),
             needle: needle.to_vec(),
             buf: Vec::new(),

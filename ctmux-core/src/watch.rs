@@ -6,9 +6,11 @@
 //! the pane every 50 ms. When the client's control-mode connection is attached to the pane's
 //! session, tmux pushes the pane's output instead: the wait re-reads the pane only when the
 //! pane printed something (a burst of output is read once), so a match is seen within a
-//! fraction of a millisecond; a re-read every second covers anything a push could miss.
+//! fraction of a millisecond; a subscription that dropped notifications (its channel was
+//! full) re-reads at once, and a re-read every 10 s is the last safety net. A wait with no
+//! cancel check ([`Pane::watch`]) sleeps until output arrives, so an idle pane costs nothing.
 
-use crate::control::Notification;
+use crate::control::{Notification, Subscription};
 use crate::error::{Error, Partial, Result};
 use crate::events::lines::LineDecoder;
 use crate::exec::{Cancel, CANCEL_EVERY};
@@ -16,7 +18,7 @@ use crate::ids::PaneId;
 use crate::pane::Pane;
 use regex::Regex;
 use serde::Serialize;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 /// A line that matched.
@@ -31,8 +33,9 @@ pub struct PatternMatch {
 /// How often a wait re-reads the pane.
 const POLL_EVERY: Duration = Duration::from_millis(50);
 
-/// With pushed output: how often the pane is re-read anyway.
-const PUSHED_RECHECK_EVERY: Duration = Duration::from_secs(1);
+/// With pushed output: how often the pane is re-read anyway (a safety net: pushed output is
+/// lossless unless the subscription reports [`Notification::Lost`], which re-reads at once).
+const PUSHED_RECHECK_EVERY: Duration = Duration::from_secs(10);
 
 /// Compile `pattern`, mapping a bad one to [`Error::InvalidInput`].
 ///
@@ -78,7 +81,7 @@ impl Pane {
         timeout: Option<Duration>,
         history: Option<u32>,
     ) -> Result<PatternMatch> {
-        self.watch_cancellable(pattern, timeout, history, &|| false)
+        self.watch_inner(pattern, timeout, history, None)
     }
 
     /// [`Pane::watch`] that stops when `cancel` says so (asked between two reads of the pane,
@@ -93,6 +96,18 @@ impl Pane {
         history: Option<u32>,
         cancel: Cancel<'_>,
     ) -> Result<PatternMatch> {
+        self.watch_inner(pattern, timeout, history, Some(cancel))
+    }
+
+    /// A wait with no cancel check sleeps until output, the deadline or the safety re-read:
+    /// an idle watched pane costs nothing in between.
+    fn watch_inner(
+        &self,
+        pattern: &str,
+        timeout: Option<Duration>,
+        history: Option<u32>,
+        cancel: Option<Cancel<'_>>,
+    ) -> Result<PatternMatch> {
         let re = compile(pattern)?;
         let start = Instant::now();
         // Listen before the first read, so nothing printed in between is missed.
@@ -101,12 +116,13 @@ impl Pane {
             .backend()
             .subscribe_session(self.session().id());
         let me = self.id();
+        let cancelled = || cancel.is_some_and(|c| c());
         loop {
             let text = self.capture(history)?;
             if let Some(m) = last_match(&re, &text) {
                 return Ok(m);
             }
-            if cancel() {
+            if cancelled() {
                 return Err(Error::cancelled(format_args!(
                     "/{pattern}/ in pane {}",
                     self.target()
@@ -143,15 +159,16 @@ impl Pane {
 }
 
 /// Wait until pane `me` printed something, `until` passes, `cancel` says so (asked every
-/// [`CANCEL_EVERY`]), or the connection ends. A finished pushed line that matches `re` is
-/// returned at once; otherwise the caller re-reads the pane (the reference: wrapped lines
-/// joined, cursor movement applied, an unfinished line such as a prompt included).
+/// [`CANCEL_EVERY`]; with no cancel check nothing wakes in between), notifications were
+/// lost, or the connection ends. A finished pushed line that matches `re` is returned at
+/// once; otherwise the caller re-reads the pane (the reference: wrapped lines joined, cursor
+/// movement applied, an unfinished line such as a prompt included).
 fn wait_for_output(
-    rx: &Receiver<Notification>,
+    rx: &Subscription,
     me: PaneId,
     re: &Regex,
     until: Instant,
-    cancel: Cancel<'_>,
+    cancel: Option<Cancel<'_>>,
 ) -> Option<PatternMatch> {
     let mut decoder = LineDecoder::new();
     let mut lines = Vec::new();
@@ -169,7 +186,11 @@ fn wait_for_output(
                 Err(_) => return None,
             }
         } else {
-            rx.recv_timeout((until - now).min(CANCEL_EVERY))
+            let slice = match cancel {
+                Some(_) => (until - now).min(CANCEL_EVERY),
+                None => until - now,
+            };
+            rx.recv_timeout(slice)
         };
         match next {
             Ok(
@@ -187,9 +208,11 @@ fn wait_for_output(
                     }
                 }
             }
+            // Some output may be gone unseen: the pane itself is the reference.
+            Ok(Notification::Lost) => return None,
             Ok(_) => {}
             Err(RecvTimeoutError::Timeout) => {
-                if cancel() {
+                if cancel.is_some_and(|c| c()) {
                     return None;
                 }
             }

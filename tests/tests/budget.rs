@@ -64,3 +64,25 @@ fn round_trips(env: Env) {
     let (n, _) = cost(&env, || s.kill().unwrap());
     assert_eq!(n, 1, "session kill");
 }
+
+/// A pushed watch of an idle pane reads it once at the start and once when the time is up:
+/// nothing in between (no polling, no safety re-read within 10 s).
+#[test]
+fn an_idle_pushed_watch_costs_two_round_trips() {
+    let env = Env::with_backend(BackendKind::Control);
+    let s = env
+        .client
+        .session_create("idle", &SessionOptions::default())
+        .unwrap();
+    let pane = s.pane_str("0").unwrap();
+    pane.run("true", T).unwrap();
+    let (n, r) = cost(&env, || {
+        pane.watch(
+            "^never-printed$",
+            Some(std::time::Duration::from_secs(2)),
+            None,
+        )
+    });
+    assert_eq!(r.unwrap_err().kind(), ctmux_core::ErrorKind::Timeout);
+    assert_eq!(n, 2, "idle watch: first read + the read at the deadline");
+}

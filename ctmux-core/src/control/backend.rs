@@ -176,10 +176,7 @@ impl Backend for ControlBackend {
     /// Subscribes first, then checks the attachment, so a subscription handed out misses
     /// nothing pushed after it was asked for. Never connects: `None` without a live
     /// connection.
-    fn subscribe_session(
-        &self,
-        session: &str,
-    ) -> Option<std::sync::mpsc::Receiver<super::Notification>> {
+    fn subscribe_session(&self, session: &str) -> Option<super::Subscription> {
         let conn = self.current_connection()?;
         let rx = conn.subscribe(SUBSCRIPTION_CAPACITY);
         (conn.attached_session()? == session).then_some(rx)

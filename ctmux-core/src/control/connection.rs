@@ -14,7 +14,7 @@ use crate::server::Server;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -73,6 +73,81 @@ struct State {
 struct Subscriber {
     tx: SyncSender<Notification>,
     lossless: bool,
+    /// Set when something was dropped; the [`Subscription`] reports it.
+    lost: Arc<AtomicBool>,
+}
+
+/// A lossy subscription to a connection's notifications ([`Connection::subscribe`]): reads
+/// as a channel, and the first read after a notification was dropped (the channel was full)
+/// returns [`Notification::Lost`].
+#[derive(Debug)]
+pub struct Subscription {
+    rx: Receiver<Notification>,
+    lost: Arc<AtomicBool>,
+}
+
+impl Subscription {
+    fn lossy(capacity: usize) -> (Subscriber, Subscription) {
+        let (tx, rx) = mpsc::sync_channel(capacity.max(1));
+        let lost = Arc::new(AtomicBool::new(false));
+        let sub = Subscriber {
+            tx,
+            lossless: false,
+            lost: Arc::clone(&lost),
+        };
+        (sub, Subscription { rx, lost })
+    }
+
+    /// A subscription to nothing (its channel is already closed), for tests.
+    #[cfg(test)]
+    pub(crate) fn closed() -> Subscription {
+        Subscription::lossy(1).1
+    }
+
+    fn lost(&self) -> bool {
+        self.lost.swap(false, Ordering::AcqRel)
+    }
+
+    /// The next notification, waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// Timeout, or Disconnected once the connection ended and everything was read.
+    pub fn recv_timeout(
+        &self,
+        timeout: std::time::Duration,
+    ) -> std::result::Result<Notification, mpsc::RecvTimeoutError> {
+        if self.lost() {
+            return Ok(Notification::Lost);
+        }
+        self.rx.recv_timeout(timeout)
+    }
+
+    /// The next notification, waiting as long as it takes.
+    ///
+    /// # Errors
+    /// Once the connection ended and everything was read.
+    pub fn recv(&self) -> std::result::Result<Notification, mpsc::RecvError> {
+        if self.lost() {
+            return Ok(Notification::Lost);
+        }
+        self.rx.recv()
+    }
+
+    /// Every notification waiting now, without blocking.
+    pub fn try_iter(&self) -> impl Iterator<Item = Notification> + '_ {
+        std::iter::from_fn(|| self.try_recv().ok())
+    }
+
+    /// The next notification if one is waiting.
+    ///
+    /// # Errors
+    /// Empty, or Disconnected once the connection ended and everything was read.
+    pub fn try_recv(&self) -> std::result::Result<Notification, mpsc::TryRecvError> {
+        if self.lost() {
+            return Ok(Notification::Lost);
+        }
+        self.rx.try_recv()
+    }
 }
 
 struct Shared {
@@ -251,15 +326,13 @@ impl Connection {
 
     /// Receive notifications (`%output`, `%window-add`, `%exit`, ...) from now on. At most
     /// `capacity` wait unread; while the channel is full, newer ones are dropped (counted by
-    /// [`Connection::dropped_notifications`]), so a slow subscriber never stalls replies.
-    /// The channel closes when the connection ends.
-    pub fn subscribe(&self, capacity: usize) -> Receiver<Notification> {
-        let (tx, rx) = mpsc::sync_channel(capacity.max(1));
-        lock(&self.shared.subscribers).push(Subscriber {
-            tx,
-            lossless: false,
-        });
-        rx
+    /// [`Connection::dropped_notifications`]), so a slow subscriber never stalls replies,
+    /// and its next read returns [`Notification::Lost`]. The channel closes when the
+    /// connection ends.
+    pub fn subscribe(&self, capacity: usize) -> Subscription {
+        let (sub, subscription) = Subscription::lossy(capacity);
+        lock(&self.shared.subscribers).push(sub);
+        subscription
     }
 
     /// Receive notifications from now on, none ever dropped: while the channel is full the
@@ -268,7 +341,11 @@ impl Connection {
     /// connections dedicated to streaming. The channel closes when the connection ends.
     pub fn subscribe_lossless(&self, capacity: usize) -> Receiver<Notification> {
         let (tx, rx) = mpsc::sync_channel(capacity.max(1));
-        lock(&self.shared.subscribers).push(Subscriber { tx, lossless: true });
+        lock(&self.shared.subscribers).push(Subscriber {
+            tx,
+            lossless: true,
+            lost: Arc::default(),
+        });
         rx
     }
 
@@ -617,6 +694,7 @@ impl Shared {
                 Ok(()) => keep.push(sub),
                 Err(TrySendError::Full(_)) => {
                     self.dropped.fetch_add(1, Ordering::Relaxed);
+                    sub.lost.store(true, Ordering::Release);
                     keep.push(sub);
                 }
                 Err(TrySendError::Disconnected(_)) => {}
@@ -632,6 +710,34 @@ mod tests {
 
     fn argv(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_full_subscription_reports_what_it_lost() {
+        let shared = Shared {
+            state: Mutex::default(),
+            subscribers: Mutex::default(),
+            dropped: AtomicU64::new(0),
+            child: Mutex::new(None),
+        };
+        let (sub, rx) = Subscription::lossy(2);
+        lock(&shared.subscribers).push(sub);
+        for _ in 0..5 {
+            shared.publish(Notification::SessionsChanged);
+        }
+        assert_eq!(shared.dropped.load(Ordering::Relaxed), 3);
+        // The loss comes first, once; then what fitted.
+        assert_eq!(rx.try_recv(), Ok(Notification::Lost));
+        assert_eq!(rx.try_recv(), Ok(Notification::SessionsChanged));
+        assert_eq!(rx.try_recv(), Ok(Notification::SessionsChanged));
+        assert_eq!(rx.try_recv(), Err(mpsc::TryRecvError::Empty));
+        shared.publish(Notification::SessionsChanged);
+        assert_eq!(
+            rx.recv_timeout(std::time::Duration::from_millis(1)),
+            Ok(Notification::SessionsChanged)
+        );
+        drop(shared);
+        assert_eq!(rx.try_recv(), Err(mpsc::TryRecvError::Disconnected));
     }
 
     #[test]

@@ -17,5 +17,5 @@ pub mod connection;
 pub mod protocol;
 
 pub use backend::ControlBackend;
-pub use connection::Connection;
+pub use connection::{Connection, Subscription};
 pub use protocol::{Event, Guard, Notification, Parser, Reply};

@@ -158,6 +158,9 @@ pub enum Notification {
     /// Any other line outside a block, kept whole (unknown notifications, stray text, a
     /// malformed known one).
     Raw(String),
+    /// Not from tmux: notifications for this subscriber were dropped because its channel was
+    /// full (see [`super::Subscription`]), so anything it follows may have changed unseen.
+    Lost,
 }
 
 /// One thing the [`Parser`] recognised.
