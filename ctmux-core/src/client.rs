@@ -14,6 +14,31 @@ use std::sync::Arc;
 /// Field separator in tmux format strings: a control character no name or label may hold.
 pub(crate) const SEP: char = '\u{1f}';
 
+/// A `list-clients` to chain after another listing (`;`): one `C<SEP><session id><SEP><TERM>`
+/// line per attached client, for [`people_attached`].
+pub(crate) fn clients_listing() -> [String; 3] {
+    [
+        "list-clients".into(),
+        "-F".into(),
+        format!("C{SEP}#{{session_id}}{SEP}#{{client_termname}}"),
+    ]
+}
+
+/// Clients attached to each session (by id) that are people's: every client listed by
+/// [`clients_listing`] except ctmux's own control-mode connections (this process's and
+/// other processes', such as the daemon's), which tmux counts in `#{session_attached}`.
+pub(crate) fn people_attached(listing: &str) -> std::collections::HashMap<String, u32> {
+    let mut people = std::collections::HashMap::new();
+    for line in listing.lines() {
+        if let ["C", session, term] = line.split(SEP).collect::<Vec<_>>().as_slice() {
+            if *term != crate::control::CONTROL_TERM {
+                *people.entry(session.to_string()).or_default() += 1;
+            }
+        }
+    }
+    people
+}
+
 /// A client of one tmux server. Cheap to clone; `Send + Sync`.
 #[derive(Debug, Clone)]
 pub struct Ctmux {
@@ -119,7 +144,8 @@ pub struct SessionInfo {
     pub windows: u32,
     /// Number of panes over all windows.
     pub panes: u32,
-    /// Number of attached clients.
+    /// Number of attached clients of people (ctmux's own control-mode connections, such as
+    /// the daemon's, are not counted).
     pub attached: u32,
     /// Creation time, Unix seconds.
     pub created: u64,
@@ -207,15 +233,6 @@ impl Ctmux {
         self.inner.backend.run(&v)
     }
 
-    /// `session_attached` as tmux reports it for `session_id`, minus this client's own
-    /// control-mode connection if it is attached there (it is not a person's client).
-    pub(crate) fn attached_clients(&self, session_id: &str, reported: u32) -> u32 {
-        match self.inner.backend.own_client_session() {
-            Some(own) if own == session_id => reported.saturating_sub(1),
-            _ => reported,
-        }
-    }
-
     /// The directory holding this server's exec scripts.
     pub(crate) fn exec_dir(&self) -> Result<PathBuf> {
         self.inner
@@ -272,12 +289,12 @@ impl Ctmux {
             "#{session_id}",
             "#{session_name}",
             "#{session_windows}",
-            "#{session_attached}",
             "#{session_created}",
             "#{session_activity}",
         ]
         .join(&SEP.to_string());
-        // Both listings in one round trip: sessions, then every pane's session id.
+        // The listings in one round trip: sessions, every pane's session id, the clients.
+        let clients = clients_listing();
         let out = match self.tmux(&[
             "list-sessions",
             "-F",
@@ -287,6 +304,10 @@ impl Ctmux {
             "-a",
             "-F",
             &format!("P{SEP}#{{session_id}}"),
+            ";",
+            &clients[0],
+            &clients[1],
+            &clients[2],
         ]) {
             Ok(out) => out,
             Err(e) if no_sessions(&e) => return Ok(Vec::new()),
@@ -297,24 +318,23 @@ impl Ctmux {
         for line in out.lines() {
             let f: Vec<&str> = line.split(SEP).collect();
             match f.as_slice() {
-                ["S", id, name, windows, attached, created, activity] => {
-                    sessions.push(SessionInfo {
-                        id: id.to_string(),
-                        name: name.to_string(),
-                        windows: windows.parse().unwrap_or(0),
-                        panes: 0,
-                        attached: attached.parse().unwrap_or(0),
-                        created: created.parse().unwrap_or(0),
-                        activity: activity.parse().unwrap_or(0),
-                    })
-                }
+                ["S", id, name, windows, created, activity] => sessions.push(SessionInfo {
+                    id: id.to_string(),
+                    name: name.to_string(),
+                    windows: windows.parse().unwrap_or(0),
+                    panes: 0,
+                    attached: 0,
+                    created: created.parse().unwrap_or(0),
+                    activity: activity.parse().unwrap_or(0),
+                }),
                 ["P", sid] => *pane_counts.entry(sid.to_string()).or_default() += 1,
                 _ => {}
             }
         }
+        let people = people_attached(&out);
         for s in &mut sessions {
             s.panes = pane_counts.get(&s.id).copied().unwrap_or(0);
-            s.attached = self.attached_clients(&s.id, s.attached);
+            s.attached = people.get(&s.id).copied().unwrap_or(0);
         }
         Ok(sessions)
     }

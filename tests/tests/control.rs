@@ -350,6 +350,52 @@ fn own_connection_is_not_an_attached_client() {
 }
 
 #[test]
+fn other_ctmux_connections_are_not_people_but_other_clients_are() {
+    let env = ControlEnv::new();
+    let s = env.session("watched");
+    env.client.tmux(&["display-message", "-p", "x"]).unwrap();
+    // Another ctmux client (another process's, the daemon's...) attached to the session.
+    let other = ctmux_core::control::Connection::open(env.server.server(), Some(s.id())).unwrap();
+    let raw = env
+        .client
+        .tmux(&["list-sessions", "-F", "#{session_attached}"])
+        .unwrap();
+    assert_eq!(raw, "2\n", "tmux counts both control clients");
+    assert_eq!(env.client.session_list().unwrap()[0].attached, 0);
+    // GC sees no person either.
+    let attached = || {
+        let plan = ctmux_core::gc::plan(&env.client, &Default::default()).unwrap();
+        plan.protected
+            .iter()
+            .any(|p| p.session == "watched" && p.reasons.contains(&"attached"))
+    };
+    assert!(!attached());
+    // A control-mode client that is not ctmux's (iTerm2's, a person's script) is a person.
+    let mut person = env
+        .server
+        .server()
+        .command(&["-C", "attach-session", "-t", s.id()])
+        .env("TERM", "xterm-256color")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while env.client.session_list().unwrap()[0].attached == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the person never showed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(env.client.session_list().unwrap()[0].attached, 1);
+    assert!(attached());
+    drop(person.stdin.take());
+    person.wait().unwrap();
+    drop(other);
+}
+
+#[test]
 fn server_killed_while_in_use_is_unavailable_not_a_hang() {
     let env = ControlEnv::new();
     let s = env.session("victim");

@@ -184,6 +184,11 @@ impl std::fmt::Debug for Shared {
     }
 }
 
+/// The `TERM` of every ctmux control-mode client: tmux reports it as `#{client_termname}`,
+/// which tells ctmux's own connections (this process's or another's, such as the daemon's)
+/// from the clients of people.
+pub const CONTROL_TERM: &str = "ctmux-control";
+
 impl Connection {
     /// Start `tmux [server args] -u -C attach-session -E [-t target]` and wait until tmux has
     /// answered the attach. Without `target` tmux picks the most recently used session.
@@ -208,6 +213,10 @@ impl Connection {
             args.extend(["-t", t]);
         }
         let mut cmd = server.command(&args);
+        // Marks the client as ctmux's own (`#{client_termname}`), for every process that
+        // counts the people attached to a session (see `crate::client::people_attached`).
+        // `-E` keeps it out of the session's environment; panes take `default-terminal`.
+        cmd.env("TERM", CONTROL_TERM);
         cmd.stdin(Stdio::piped());
         let mut child = cmd.spawn().map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {

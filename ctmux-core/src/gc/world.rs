@@ -5,7 +5,7 @@ use super::plan::{
     DeadPaneFacts, GcAction, LogFacts, MemberFacts, SessionFacts, SnapshotFacts, World,
 };
 use super::{GcConfig, GcReport, Skipped, KEEP_OPTION};
-use crate::client::{no_sessions, Ctmux, SEP};
+use crate::client::{clients_listing, no_sessions, people_attached, Ctmux, SEP};
 use crate::error::Result;
 use crate::pane::foreground_job;
 use std::collections::HashMap;
@@ -19,12 +19,13 @@ pub(crate) fn is_kept(v: &str) -> bool {
 
 /// Live sessions and dead panes, in one tmux round trip.
 fn tmux_facts(client: &Ctmux) -> Result<(Vec<SessionFacts>, Vec<DeadPaneFacts>)> {
+    let clients = clients_listing();
     let out = match client.tmux(&[
         "list-sessions",
         "-F",
         &format!(
             "S{SEP}#{{session_id}}{SEP}#{{session_name}}{SEP}#{{session_activity}}{SEP}\
-             #{{session_attached}}{SEP}#{{{KEEP_OPTION}}}"
+             #{{{KEEP_OPTION}}}"
         ),
         ";",
         "list-panes",
@@ -34,6 +35,10 @@ fn tmux_facts(client: &Ctmux) -> Result<(Vec<SessionFacts>, Vec<DeadPaneFacts>)>
             "P{SEP}#{{session_id}}{SEP}#{{pane_id}}{SEP}#{{pane_pid}}{SEP}#{{pane_dead}}{SEP}\
              #{{pane_dead_time}}{SEP}#{{window_activity}}"
         ),
+        ";",
+        &clients[0],
+        &clients[1],
+        &clients[2],
     ]) {
         Ok(o) => o,
         Err(e) if no_sessions(&e) => return Ok((Vec::new(), Vec::new())),
@@ -42,10 +47,11 @@ fn tmux_facts(client: &Ctmux) -> Result<(Vec<SessionFacts>, Vec<DeadPaneFacts>)>
     let mut sessions: Vec<SessionFacts> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut dead = Vec::new();
+    let people = people_attached(&out);
     for line in out.lines() {
         let f: Vec<&str> = line.split(SEP).collect();
         match f.as_slice() {
-            ["S", id, name, activity, attached, keep] => {
+            ["S", id, name, activity, keep] => {
                 index.insert(id.to_string(), sessions.len());
                 sessions.push(SessionFacts {
                     id: id.to_string(),
@@ -53,7 +59,7 @@ fn tmux_facts(client: &Ctmux) -> Result<(Vec<SessionFacts>, Vec<DeadPaneFacts>)>
                     activity: activity.parse().unwrap_or(0),
                     running: false,
                     keep: is_kept(keep),
-                    attached: client.attached_clients(id, attached.parse().unwrap_or(0)),
+                    attached: people.get(*id).copied().unwrap_or(0),
                 });
             }
             ["P", sid, pane_id, pid, is_dead, dead_time, window_activity] => {
@@ -159,6 +165,7 @@ pub(crate) fn gather(client: &Ctmux, now_ms: u64) -> Result<World> {
 /// Why a session may not be killed now: a second look right before the kill, at every
 /// protection (a job, output within `recent_seconds`, a client, the keep mark).
 fn still_protected(client: &Ctmux, session_id: &str, recent_seconds: u64) -> Option<String> {
+    let clients = clients_listing();
     let out = client
         .tmux(&[
             "list-panes",
@@ -168,16 +175,26 @@ fn still_protected(client: &Ctmux, session_id: &str, recent_seconds: u64) -> Opt
             "-F",
             &format!(
                 "#{{pane_pid}}{SEP}#{{pane_dead}}{SEP}#{{{KEEP_OPTION}}}{SEP}\
-                 #{{session_activity}}{SEP}#{{window_activity}}{SEP}#{{session_attached}}"
+                 #{{session_activity}}{SEP}#{{window_activity}}"
             ),
+            ";",
+            &clients[0],
+            &clients[1],
+            &clients[2],
         ])
         .ok()?;
+    if people_attached(&out)
+        .get(session_id)
+        .is_some_and(|&n| n > 0)
+    {
+        return Some("a client attached since the plan".into());
+    }
     let now = std::time::SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     for line in out.lines() {
         let f: Vec<&str> = line.split(SEP).collect();
-        if let [pid, dead, keep, s_act, w_act, attached] = f.as_slice() {
+        if let [pid, dead, keep, s_act, w_act] = f.as_slice() {
             if is_kept(keep) {
                 return Some("marked keep since the plan".into());
             }
@@ -194,9 +211,6 @@ fn still_protected(client: &Ctmux, session_id: &str, recent_seconds: u64) -> Opt
                 .max(w_act.parse().unwrap_or(0));
             if now.saturating_sub(activity) < recent_seconds.max(1) {
                 return Some("had output since the plan".into());
-            }
-            if client.attached_clients(session_id, attached.parse().unwrap_or(0)) > 0 {
-                return Some("a client attached since the plan".into());
             }
         }
     }
