@@ -685,3 +685,57 @@ fn daemon_publishes_health_changes() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The daemon follows every session with its own control connection; those are ctmux's, not
+/// people's, so its scheduled GC still removes an idle session (and keeps a kept one).
+#[test]
+fn scheduled_gc_collects_idle_sessions_the_daemon_watches() {
+    let env = Env::new();
+    env.session("idle");
+    env.session("kept").set_keep(true).unwrap();
+    ctmux_core::gc::update(env.client.state_dir(), |st| {
+        st.config.enabled = true;
+        st.config.recent_seconds = 1;
+        st.config.ttl_seconds = 1;
+        Ok(())
+    })
+    .unwrap();
+    let (_d, _) = Daemon::start(&env.client);
+    let mut sub = env
+        .client
+        .subscribe(&EventFilter {
+            kinds: vec![EventKind::GcAction],
+            ..Default::default()
+        })
+        .unwrap();
+    // The daemon attached a watcher to both sessions, and tmux counts it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let raw = env
+            .client
+            .tmux(&["list-sessions", "-F", "#{session_attached}"])
+            .unwrap();
+        if raw.lines().all(|n| n != "0") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "watchers never attached: {raw}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The first scheduled run comes 5 s after the start.
+    let event = sub
+        .next_event(Some(Duration::from_secs(20)))
+        .unwrap()
+        .expect("a gc_action event");
+    let EventBody::GcAction { session, .. } = &event.body else {
+        panic!("{event:?}")
+    };
+    assert_eq!(session.as_deref(), Some("idle"));
+    let names: Vec<String> = env
+        .client
+        .session_list()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["kept"]);
+}
