@@ -1,7 +1,6 @@
 //! Command budget: how many tmux round trips each operation costs, counted at the backend.
-//! (An exec also starts one `tmux wait-for` waiter, except over a control connection
-//! attached to the pane's session, and the pane's shell runs one `tmux` notifier; neither goes
-//! through the backend.) A change that adds a round trip must update
+//! (Over the process backend an exec also starts one `tmux wait-for` waiter and the pane's
+//! shell runs one `tmux` notifier; neither goes through the backend.) A change that adds a round trip must update
 //! this table on purpose.
 
 use crate::common::{Env, T};

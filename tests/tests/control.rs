@@ -355,7 +355,7 @@ fn other_ctmux_connections_are_not_people_but_other_clients_are() {
     let s = env.session("watched");
     env.client.tmux(&["display-message", "-p", "x"]).unwrap();
     // Another ctmux client (another process's, the daemon's...) attached to the session.
-    let other = ctmux_core::control::Connection::open(env.server.server(), Some(s.id())).unwrap();
+    let other = Connection::open(env.server.server(), Some(s.id())).unwrap();
     let raw = env
         .client
         .tmux(&["list-sessions", "-F", "#{session_attached}"])
@@ -393,6 +393,63 @@ fn other_ctmux_connections_are_not_people_but_other_clients_are() {
     drop(person.stdin.take());
     person.wait().unwrap();
     drop(other);
+}
+
+#[test]
+fn sessions_the_connection_is_not_attached_to_get_pushed_output_through_a_listener() {
+    let env = ControlEnv::new();
+    env.session("one");
+    env.session("two");
+    env.client.tmux(&["display-message", "-p", "x"]).unwrap();
+    let attached = env.backend.own_client_session().expect("attached");
+    let other = env
+        .client
+        .session_list()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id != attached)
+        .unwrap();
+    let s = env.client.session(&other.name).unwrap();
+    let pane = s.pane_str("0").unwrap();
+    pane.run("true", T).unwrap();
+    assert_eq!(env.backend.listener_count(), 1);
+    // An idle watch there is pushed: a read at the start and one at the deadline, no polling.
+    let before = env.backend.commands_issued();
+    let e = pane
+        .watch("^never$", Some(Duration::from_millis(600)), None)
+        .unwrap_err();
+    assert_eq!(e.kind(), ctmux_core::ErrorKind::Timeout);
+    assert_eq!(env.backend.commands_issued() - before, 2);
+    // A pushed line is seen, and an exec there completes with its status.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let watcher = {
+        let pane = pane.clone();
+        std::thread::spawn(move || {
+            tx.send(()).unwrap();
+            pane.watch("^ready-\\d+$", T, None)
+        })
+    };
+    rx.recv().unwrap();
+    let r = pane
+        .run("echo ready-$((40+2)); exit_code=7; (exit $exit_code)", T)
+        .unwrap();
+    assert_eq!(r.exit_code, 7);
+    assert_eq!(watcher.join().unwrap().unwrap().line, "ready-42");
+    assert_eq!(
+        env.backend.listener_count(),
+        1,
+        "one listener per session, reused"
+    );
+    // The session goes: so does its listener.
+    s.kill().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while env.backend.listener_count() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "listener outlived its session"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
@@ -623,9 +680,9 @@ fn a_stuck_control_client_does_not_keep_an_isolated_server_alive() {
     }
 }
 
-/// Over a connection attached to the pane's session, exec completion is seen in the pushed
-/// `%output` (no `tmux wait-for` waiter is started); a pane of another session, or a
-/// connection that ends while the exec runs, falls back to the waiter.
+/// Over a connection attached to the pane's session (the main one, or a listener for another
+/// session), exec completion is seen in the pushed `%output` (no `tmux wait-for` waiter is
+/// started); a connection that ends while the exec runs falls back to the waiter.
 #[test]
 fn exec_completion_from_pushed_output_else_the_waiter() {
     let env = ControlEnv::new();
@@ -657,7 +714,8 @@ fn exec_completion_from_pushed_output_else_the_waiter() {
     assert_eq!(r.output, "twice\n");
     assert_eq!(h.waiters_started(), 0);
 
-    // A session the connection is not attached to: tmux pushes no %output for it.
+    // A session the main connection is not attached to (tmux pushes no %output of it
+    // there): a listener connection attached to that session pushes it instead.
     let b = env.session("b").pane_str("0").unwrap();
     b.run("true", T).unwrap();
     assert_eq!(
@@ -667,7 +725,8 @@ fn exec_completion_from_pushed_output_else_the_waiter() {
     let h = b.exec("echo other").unwrap();
     let r = h.wait(T).unwrap();
     assert_eq!((r.output.as_str(), r.exit_code), ("other\n", 0));
-    assert_eq!(h.waiters_started(), 1, "the wait-for fallback");
+    assert_eq!(h.waiters_started(), 0, "pushed through the listener");
+    assert_eq!(env.backend.listener_count(), 1);
 
     // The connection ends while the exec runs: the wait falls back to the waiter.
     let h = a.exec("sleep 0.3; echo late").unwrap();

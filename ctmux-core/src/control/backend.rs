@@ -41,7 +41,23 @@ pub struct ControlBackend {
     fallback: ProcessBackend,
     issued: AtomicU64,
     slot: Mutex<Slot>,
+    listeners: Mutex<Vec<Listener>>,
 }
+
+/// A connection attached to one session only to receive that session's pushed output (tmux
+/// pushes `%output` only to clients attached to the pane's session); it runs no commands.
+#[derive(Debug)]
+struct Listener {
+    session: String,
+    conn: Arc<Connection>,
+    used: Instant,
+}
+
+/// Most listener connections kept at once (the least recently used is closed beyond it).
+const MAX_LISTENERS: usize = 16;
+
+/// A listener nobody subscribed through for this long is closed at the next subscription.
+const LISTENER_IDLE: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Default)]
 struct Slot {
@@ -58,7 +74,52 @@ impl ControlBackend {
             fallback: ProcessBackend::new(server),
             issued: AtomicU64::new(0),
             slot: Mutex::new(Slot::default()),
+            listeners: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The listener connection attached to `session` (an id, `$3`), opening one if needed.
+    /// Listeners that died, moved to another session, or went unused for a minute are closed
+    /// here; beyond 16 the least recently used is. Each is one more `tmux -C` client of the
+    /// server (not counted as a person's, see [`super::CONTROL_TERM`]); attaching it counts
+    /// as activity of the session for tmux.
+    pub fn listener(&self, session: &str) -> Option<Arc<Connection>> {
+        let mut ls = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        ls.retain(|l| {
+            l.conn.is_alive()
+                && l.conn.attached_session().as_deref() == Some(l.session.as_str())
+                && (l.session == session || now.duration_since(l.used) < LISTENER_IDLE)
+        });
+        if let Some(l) = ls.iter_mut().find(|l| l.session == session) {
+            l.used = now;
+            return Some(Arc::clone(&l.conn));
+        }
+        let conn = Arc::new(Connection::open(self.server(), Some(session)).ok()?);
+        if conn.attached_session().as_deref() != Some(session) {
+            return None;
+        }
+        ls.push(Listener {
+            session: session.to_owned(),
+            conn: Arc::clone(&conn),
+            used: now,
+        });
+        if ls.len() > MAX_LISTENERS {
+            if let Some(oldest) = (0..ls.len()).min_by_key(|&i| ls[i].used) {
+                ls.remove(oldest);
+            }
+        }
+        Some(conn)
+    }
+
+    /// How many listener connections are open now.
+    pub fn listener_count(&self) -> usize {
+        self.listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|l| l.conn.is_alive())
+            .count()
     }
 
     fn slot(&self) -> MutexGuard<'_, Slot> {
@@ -110,10 +171,13 @@ impl ControlBackend {
         self.slot().fallbacks
     }
 
-    /// Close the connection now (the next command opens a new one).
+    /// Close the connection and every listener now (the next command opens a new one).
     pub fn disconnect(&self) {
         let conn = self.slot().conn.take();
         drop(conn);
+        let listeners =
+            std::mem::take(&mut *self.listeners.lock().unwrap_or_else(|e| e.into_inner()));
+        drop(listeners);
     }
 
     fn forget(&self, dead: &Arc<Connection>) {
@@ -173,13 +237,21 @@ impl Backend for ControlBackend {
         self.current_connection()?.attached_session()
     }
 
-    /// Subscribes first, then checks the attachment, so a subscription handed out misses
-    /// nothing pushed after it was asked for. Never connects: `None` without a live
-    /// connection.
+    /// Through the main connection when it is attached to `session`, else through a
+    /// listener connection attached to `session` (opened on first use, ~3 ms; see
+    /// [`ControlBackend::listener`]). Subscribes first, then checks the attachment, so a
+    /// subscription handed out misses nothing pushed after it was asked for. `None` when no
+    /// server runs or `session` does not exist.
     fn subscribe_session(&self, session: &str) -> Option<super::Subscription> {
-        let conn = self.current_connection()?;
+        if let Some(conn) = self.current_connection() {
+            let rx = conn.subscribe(SUBSCRIPTION_CAPACITY);
+            if conn.attached_session().as_deref() == Some(session) {
+                return Some(rx);
+            }
+        }
+        let conn = self.listener(session)?;
         let rx = conn.subscribe(SUBSCRIPTION_CAPACITY);
-        (conn.attached_session()? == session).then_some(rx)
+        (conn.attached_session().as_deref() == Some(session)).then_some(rx)
     }
 }
 
