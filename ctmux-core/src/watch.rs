@@ -4,8 +4,9 @@
 //! Patterns are Rust `regex` syntax, matched line by line over the visible screen plus up to
 //! `history` lines above it (wrapped lines joined). With the process backend a wait re-reads
 //! the pane every 50 ms. Over the control-mode backend tmux pushes the pane's output instead
-//! (through the main connection or a listener attached to the pane's session): the wait re-reads the pane only when the
-//! pane printed something (a burst of output is read once), so a match is seen within a
+//! (through the main connection or a listener attached to the pane's session): the wait
+//! re-reads the pane only when the pane printed something (a burst of output is read once),
+//! so a match is seen within a
 //! fraction of a millisecond; a subscription that dropped notifications (its channel was
 //! full) re-reads at once, and a re-read every 10 s is the last safety net. A wait with no
 //! cancel check ([`Pane::watch`]) sleeps until output arrives, so an idle pane costs nothing.

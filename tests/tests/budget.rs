@@ -1,7 +1,7 @@
 //! Command budget: how many tmux round trips each operation costs, counted at the backend.
 //! (Over the process backend an exec also starts one `tmux wait-for` waiter and the pane's
-//! shell runs one `tmux` notifier; neither goes through the backend.) A change that adds a round trip must update
-//! this table on purpose.
+//! shell runs one `tmux` notifier; neither goes through the backend.) A change that adds a
+//! round trip must update this table on purpose.
 
 use crate::common::{Env, T};
 use ctmux_core::{BackendKind, SessionOptions};
