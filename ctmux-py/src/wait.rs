@@ -32,13 +32,18 @@ pub(crate) fn wait<T: Send>(
     f: impl FnOnce(Cancel<'_>) -> ctmux_core::Result<T> + Send,
 ) -> PyResult<T> {
     let flag = token.map(|t| Arc::clone(&t.flag));
+    // Only the main thread runs Python signal handlers: elsewhere asking would only take the
+    // GIL every 50 ms for nothing (20 waiting threads cost ~4x the CPU of a Rust caller).
+    let signals = on_main_thread(py);
     let (result, interrupted) = py.detach(move || {
         let interrupted: Cell<Option<PyErr>> = Cell::new(None);
         let check = || {
             if flag.as_ref().is_some_and(|f| f.load(Ordering::SeqCst)) {
                 return true;
             }
-            // Only the main thread runs Python signal handlers; elsewhere this is a no-op.
+            if !signals {
+                return false;
+            }
             match Python::attach(|py| py.check_signals()) {
                 Ok(()) => false,
                 Err(e) => {
@@ -59,6 +64,18 @@ pub(crate) fn wait<T: Send>(
         Ok(()) => to_py_err(e),
         Err(signal) => signal,
     })
+}
+
+/// Whether the calling thread is Python's main thread (the one that runs signal handlers).
+/// When Python cannot tell, assume it is (asking for signals is then merely wasted).
+fn on_main_thread(py: Python<'_>) -> bool {
+    let check = || -> PyResult<bool> {
+        let threading = py.import("threading")?;
+        let main = threading.call_method0("main_thread")?;
+        let current = threading.call_method0("current_thread")?;
+        Ok(main.is(&current))
+    };
+    check().unwrap_or(true)
 }
 
 /// Stops a blocking wait from another thread: pass it as `cancel=` to `Pane.run`,
