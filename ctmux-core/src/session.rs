@@ -39,18 +39,15 @@ impl Session {
     /// # Errors
     /// [`Error::NotFound`] if the session is gone.
     pub fn panes(&self) -> Result<Vec<PaneInfo>> {
-        let out = self
-            .client
-            .tmux(&[
-                "list-panes",
-                "-s",
-                "-t",
-                &self.id,
-                "-F",
-                &PaneInfo::format(),
-            ])
-            .map_err(|e| self.gone(e))?;
+        let out = self.list_panes(&PaneInfo::format())?;
         out.lines().map(PaneInfo::parse).collect()
+    }
+
+    /// `list-panes` of every window of the session, printed with `format`.
+    fn list_panes(&self, format: &str) -> Result<String> {
+        self.client
+            .tmux(&["list-panes", "-s", "-t", &self.id, "-F", format])
+            .map_err(|e| self.gone(e))
     }
 
     /// Figures of every pane's process tree and their sum, through the client's sampler for
@@ -70,17 +67,7 @@ impl Session {
     /// # Errors
     /// [`Error::NotFound`] if the session is gone.
     pub(crate) fn pane_processes(&self) -> Result<Vec<crate::pane::PaneProcess>> {
-        let out = self
-            .client
-            .tmux(&[
-                "list-panes",
-                "-s",
-                "-t",
-                &self.id,
-                "-F",
-                crate::pane::PROCESS_FORMAT,
-            ])
-            .map_err(|e| self.gone(e))?;
+        let out = self.list_panes(crate::pane::PROCESS_FORMAT)?;
         out.lines()
             .map(|l| {
                 crate::pane::PaneProcess::parse(l).ok_or_else(|| Error::Corrupt {
