@@ -453,6 +453,47 @@ fn sessions_the_connection_is_not_attached_to_get_pushed_output_through_a_listen
 }
 
 #[test]
+fn listeners_held_by_waits_are_never_closed_for_another() {
+    use ctmux_core::Backend;
+    let env = ControlEnv::new();
+    let sessions: Vec<_> = (0..18).map(|i| env.session(&format!("s{i}"))).collect();
+    env.client.tmux(&["display-message", "-p", "x"]).unwrap();
+    let main = env.backend.own_client_session().expect("attached");
+    let others: Vec<String> = sessions
+        .iter()
+        .map(|s| s.id().to_owned())
+        .filter(|id| *id != main)
+        .collect();
+    assert_eq!(others.len(), 17);
+    let mut held: Vec<_> = others[..16]
+        .iter()
+        .map(|id| env.backend.subscribe_session(id).expect("a listener"))
+        .collect();
+    assert_eq!(env.backend.listener_count(), 16);
+    assert!(
+        env.backend.subscribe_session(&others[16]).is_none(),
+        "all 16 are held: the 17th falls back"
+    );
+    drop(held.pop());
+    assert!(env.backend.subscribe_session(&others[16]).is_some());
+    assert_eq!(env.backend.listener_count(), 16);
+    for rx in &held {
+        // Drain what tmux pushed meanwhile (other clients attaching): still connected.
+        let end = loop {
+            match rx.try_recv() {
+                Ok(_) => continue,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(
+            end,
+            std::sync::mpsc::TryRecvError::Empty,
+            "a held listener stays open"
+        );
+    }
+}
+
+#[test]
 fn server_killed_while_in_use_is_unavailable_not_a_hang() {
     let env = ControlEnv::new();
     let s = env.session("victim");

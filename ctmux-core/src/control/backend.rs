@@ -79,21 +79,31 @@ impl ControlBackend {
     }
 
     /// The listener connection attached to `session` (an id, `$3`), opening one if needed.
-    /// Listeners that died, moved to another session, or went unused for a minute are closed
-    /// here; beyond 16 the least recently used is. Each is one more `tmux -C` client of the
-    /// server (not counted as a person's, see [`super::CONTROL_TERM`]); attaching it counts
-    /// as activity of the session for tmux.
+    /// Listeners that died or moved to another session are closed here, and so are those no
+    /// wait has used for a minute. At most 16 are open: to open another, the least recently
+    /// used one that no wait holds is closed; when every one is held, `None` (the new wait
+    /// falls back to the waiter / re-reads, the running ones keep their pushes). Each is one
+    /// more `tmux -C` client of the server (not counted as a person's, see
+    /// [`super::CONTROL_TERM`]); attaching it counts as activity of the session for tmux.
     pub fn listener(&self, session: &str) -> Option<Arc<Connection>> {
         let mut ls = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         ls.retain(|l| {
             l.conn.is_alive()
                 && l.conn.attached_session().as_deref() == Some(l.session.as_str())
-                && (l.session == session || now.duration_since(l.used) < LISTENER_IDLE)
+                && (l.session == session
+                    || l.conn.live_subscriptions() > 0
+                    || now.duration_since(l.used) < LISTENER_IDLE)
         });
         if let Some(l) = ls.iter_mut().find(|l| l.session == session) {
             l.used = now;
             return Some(Arc::clone(&l.conn));
+        }
+        if ls.len() >= MAX_LISTENERS {
+            let free = (0..ls.len())
+                .filter(|&i| ls[i].conn.live_subscriptions() == 0)
+                .min_by_key(|&i| ls[i].used)?;
+            ls.remove(free);
         }
         let conn = Arc::new(Connection::open(self.server(), Some(session)).ok()?);
         if conn.attached_session().as_deref() != Some(session) {
@@ -104,11 +114,6 @@ impl ControlBackend {
             conn: Arc::clone(&conn),
             used: now,
         });
-        if ls.len() > MAX_LISTENERS {
-            if let Some(oldest) = (0..ls.len()).min_by_key(|&i| ls[i].used) {
-                ls.remove(oldest);
-            }
-        }
         Some(conn)
     }
 

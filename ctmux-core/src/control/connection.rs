@@ -358,6 +358,14 @@ impl Connection {
         rx
     }
 
+    /// Lossy subscriptions ([`Connection::subscribe`]) whose [`Subscription`] is still held.
+    pub fn live_subscriptions(&self) -> usize {
+        lock(&self.shared.subscribers)
+            .iter()
+            .filter(|s| !s.lossless && Arc::strong_count(&s.lost) > 1)
+            .count()
+    }
+
     /// Notifications dropped because a subscriber's channel was full.
     pub fn dropped_notifications(&self) -> u64 {
         self.shared.dropped.load(Ordering::Relaxed)
