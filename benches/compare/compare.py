@@ -231,6 +231,11 @@ def main():
     env = driver_env()
     workloads = args.only.split(",") if args.only else list(WORKLOADS)
     peers = args.peers.split(",") if args.peers else [p for p, _ in PEERS]
+    for given, known, what in ((workloads, list(WORKLOADS), "workload"),
+                               (peers, [p for p, _ in PEERS], "peer")):
+        unknown = [g for g in given if g not in known]
+        if unknown:
+            sys.exit(f"unknown {what} {', '.join(unknown)}: expected some of {', '.join(known)}")
     info = machine()
     started = datetime.datetime.now(datetime.timezone.utc)
     samples = {}  # (metric, peer) -> [ms]
@@ -446,18 +451,15 @@ NOTES = {
         "restore is dominated by tmux forking 10 shells and their ptys; ctmux also validates "
         "the file first and sets labels and metadata."),
     "metrics_10": (
-        "the Rust API reuses one `MetricsSampler`, so every reading after the first is warm "
-        "(`/proc` only). The Python binding (`Session.metrics`) builds a fresh sampler per "
-        "call, so every call is cold and samples twice, and `MetricsSampler::session` takes a "
-        "new pair per pane while the first sample is under 50 ms old: any `interval_ms` under "
-        "50 costs ~50 ms (measured 52 ms at 10, 25 and 50 ms; 100 ms at 100). Fix: keep one "
-        "sampler per Client in the bindings, and let the cold session path use its first "
-        "sample whatever its age."),
+        "every reading after the first is warm: the client's sampler keeps two samples per "
+        "tree and its processes' `/proc` files open, so a reading is one lean `list-panes` "
+        "plus a `pread` of 3 files per process (~17 µs per pane after an idle gap). What is "
+        "left is the tmux round trip and the machine's wake-up after sleeping between "
+        "samples."),
     "cpu_watch_20": (
-        "each of the 20 watches re-reads its pane every 50 ms (400 captures a second in all): "
-        "over control mode each is a cheap round trip, but the watcher and the server still "
-        "wake 400 times a second. A watch driven by pushed `%output` (idle panes push "
-        "nothing) would bring both to ~0: the same fix as `pattern_latency`."),
+        "a pushed watch sleeps until its pane prints (no polling; a re-read every 10 s as a "
+        "safety net); what remains is start-up, the 10 s re-read and, for Python, each "
+        "waiting thread's 50 ms cancel check."),
     "sessions_100": (
         "dominated by tmux forking 100 shells; ctmux adds no extra round trip per session."),
 }
