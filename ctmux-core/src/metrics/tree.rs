@@ -217,8 +217,12 @@ pub(super) fn sample_tree(root: i32, open: &mut OpenFiles) -> Result<Sample> {
 mod tests {
     use super::*;
 
+    /// Tests that take every place, or count on getting one, take turns.
+    static PLACES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn open_files_follow_the_tree_and_see_a_pid_go() {
+        let _turn = PLACES.lock().unwrap_or_else(|e| e.into_inner());
         let mut child = std::process::Command::new("sleep")
             .arg("30")
             .spawn()
@@ -253,6 +257,24 @@ mod tests {
             sample_tree(i32::MAX - 5, &mut none).unwrap_err().kind(),
             crate::ErrorKind::NotFound
         );
+    }
+
+    #[test]
+    fn with_every_place_taken_trees_are_read_by_path() {
+        let _turn = PLACES.lock().unwrap_or_else(|e| e.into_inner());
+        // Take what is left of the places (other tests may hold some meanwhile).
+        let mut taken = Vec::new();
+        while let Some(slot) = Slot::take() {
+            taken.push(slot);
+        }
+        let me = std::process::id() as i32;
+        let mut open = OpenFiles::new();
+        let sample = sample_tree(me, &mut open).unwrap();
+        assert_eq!(sample.procs[0].stat.pid, me);
+        assert!(open.is_empty(), "nothing kept open without a place");
+        drop(taken);
+        sample_tree(me, &mut open).unwrap();
+        assert!(open.contains_key(&me), "kept once places are free");
     }
 
     #[test]
