@@ -90,7 +90,8 @@ pub struct ExecHandle {
 struct OutputWatch {
     rx: crate::control::Subscription,
     pane: crate::ids::PaneId,
-    needle: Vec<u8>,
+    /// The exec id, whose marker is looked for.
+    id: Vec<u8>,
     /// The tail of the output seen so far that may hold the start of the marker.
     buf: Vec<u8>,
 }
@@ -104,58 +105,41 @@ enum Scan {
     Keep(usize),
 }
 
-/// Look for `<needle><rc>:end` (`needle` is `ctmux:<id>:`, `rc` a decimal number) in `buf`,
-/// followed by the end of its line and then at least one more byte. The hook prints the
-/// marker *before* its notifier sets `@ctmux-done`; the shell draws its next prompt only after
-/// the notifier has exited. Output after the marker's line means the exec has reported, so a
-/// next exec is not Busy.
-/// The exit status in `<needle><rc>:end` within `buf`, if whole.
-fn marker_rc(buf: &[u8], needle: &[u8]) -> Option<i32> {
-    let at = buf.windows(needle.len()).rposition(|w| w == needle)?;
-    let rest = &buf[at + needle.len()..];
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 || !rest[digits..].starts_with(b":end") {
-        return None;
-    }
-    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
+/// The exit status in exec `id`'s last whole marker within `buf`.
+fn marker_rc(buf: &[u8], id: &[u8]) -> Option<i32> {
+    crate::marker::find_all(buf)
+        .filter(|m| m.id == id)
+        .last()
+        .map(|m| m.rc)
 }
 
-fn scan_marker(buf: &[u8], needle: &[u8]) -> Scan {
-    const END: &[u8] = b":end";
-    let mut from = 0;
-    while let Some(at) = buf[from..].windows(needle.len()).position(|w| w == needle) {
-        let start = from + at;
-        let rest = &buf[start + needle.len()..];
-        let digits = rest
-            .iter()
-            .take_while(|b| b.is_ascii_digit() || **b == b'-')
-            .count();
-        let tail = &rest[digits..];
-        if digits > 0 && tail.starts_with(END) {
-            let after = &tail[END.len()..];
-            return match after.iter().position(|b| *b == b'\n') {
-                Some(nl) if nl + 1 < after.len() => Scan::Found,
-                // Still waiting for the line's end or the prompt (or garbage: give up on it).
-                _ if after.len() < 64 => Scan::Keep(start),
-                _ => Scan::Keep(buf.len()),
-            };
-        }
-        let may_continue =
-            digits <= 12 && (tail.is_empty() || (digits > 0 && END.starts_with(tail)));
-        if may_continue {
-            return Scan::Keep(start);
-        }
-        from = start + 1;
+/// Look for exec `id`'s whole marker in `buf`, followed by the end of its line and then at
+/// least one more byte. The hook prints the marker *before* its notifier sets
+/// `@ctmux-done`; the shell draws its next prompt only after the notifier has exited. Output
+/// after the marker's line means the exec has reported, so a next exec is not Busy.
+fn scan_marker(buf: &[u8], id: &[u8]) -> Scan {
+    if let Some(m) = crate::marker::find_all(buf).find(|m| m.id == id) {
+        let after = &buf[m.end()..];
+        return match after.iter().position(|b| *b == b'\n') {
+            Some(nl) if nl + 1 < after.len() => Scan::Found,
+            // Still waiting for the line's end or the prompt (or garbage: give up on it).
+            _ if after.len() < 64 => Scan::Keep(m.start),
+            _ => Scan::Keep(buf.len()),
+        };
     }
-    // A needle may have begun in the last `needle.len() - 1` bytes.
-    Scan::Keep(buf.len().saturating_sub(needle.len().saturating_sub(1)))
+    // Keep only a tail that may still grow into the marker.
+    let longest = crate::marker::PREFIX.len() + id.len() + 8;
+    let from = (buf.len().saturating_sub(longest)..buf.len())
+        .find(|&i| crate::marker::may_become(&buf[i..], id))
+        .unwrap_or(buf.len());
+    Scan::Keep(from)
 }
 
 impl OutputWatch {
     /// Add bytes the pane printed; true once the whole marker has been seen.
     fn feed(&mut self, data: &[u8]) -> bool {
         self.buf.extend_from_slice(data);
-        match scan_marker(&self.buf, &self.needle) {
+        match scan_marker(&self.buf, &self.id) {
             Scan::Found => true,
             Scan::Keep(from) => {
                 self.buf.drain(..from);
@@ -376,7 +360,7 @@ impl Pane {
             .map(|rx| OutputWatch {
                 rx,
                 pane: self.id(),
-                needle: format!("ctmux:{id}:").into_bytes(),
+                id: id.clone().into_bytes(),
                 buf: Vec::new(),
             });
         let quiet = watch.is_some();
@@ -621,12 +605,13 @@ pub(crate) enum Extract {
 /// Find exec `id`'s output in a capture of the whole pane history.
 pub(crate) fn extract(capture: &str, id: &str) -> Extract {
     let lines: Vec<&str> = capture.lines().collect();
-    let marker = format!("ctmux:{id}:");
+    let ours = |l: &str| {
+        crate::marker::find_all(l.as_bytes())
+            .find(|m| m.id == id.as_bytes())
+            .map(|m| (m.start, m.rc))
+    };
     let start_token = format!("{id}.sh'");
-    let end = lines.iter().rposition(|l| {
-        l.find(&marker)
-            .is_some_and(|at| l[at + marker.len()..].contains(":end"))
-    });
+    let end = lines.iter().rposition(|l| ours(l).is_some());
     let limit = end.map(|e| e + 1).unwrap_or(lines.len());
     let start = lines[..limit]
         .iter()
@@ -653,12 +638,7 @@ pub(crate) fn extract(capture: &str, id: &str) -> Extract {
     match end {
         Some(_) => {
             let last = segment.pop().unwrap_or("");
-            let at = last.find(&marker).unwrap_or(0);
-            let code = last[at + marker.len()..]
-                .split(':')
-                .next()
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(-1);
+            let (at, code) = ours(last).unwrap_or((0, -1));
             let mut output = String::new();
             for l in &segment {
                 output.push_str(l);
@@ -833,7 +813,7 @@ impl ExecHandle {
             match self.watch_output(&mut watch, deadline, timeout, cancel) {
                 Ok(Watched::Marker) => {
                     *self.pushed_rc.lock().unwrap_or_else(|e| e.into_inner()) =
-                        marker_rc(&watch.buf, &watch.needle);
+                        marker_rc(&watch.buf, &watch.id);
                     return Ok(());
                 }
                 Ok(Watched::Closed) => {}
@@ -1079,7 +1059,7 @@ mod tests {
 
     #[test]
     fn finds_the_end_marker_across_chunks() {
-        let needle = b"ctmux:3x00ab:";
+        let needle = b"3x00ab";
         let done: &[u8] = b"x\x1b[8mctmux:3x00ab:0:end\x1b[28m\r\n$ ";
         assert_eq!(scan_marker(done, needle), Scan::Found);
         assert_eq!(scan_marker(b"ctmux:3x00ab:130:end\n$", needle), Scan::Found);
@@ -1088,16 +1068,19 @@ mod tests {
             scan_marker(b"ctmux:3x00ab:130:end\r\n", needle),
             Scan::Keep(0)
         );
-        // Another exec's marker, or no code: not ours.
-        assert_eq!(scan_marker(b"ctmux:3x00ac:0:end", needle), Scan::Keep(6));
-        assert_eq!(scan_marker(b"ctmux:3x00ab::end", needle), Scan::Keep(5));
+        // Another exec's marker, or no code: not ours, nothing kept.
+        assert_eq!(scan_marker(b"ctmux:3x00ac:0:end", needle), Scan::Keep(18));
+        assert_eq!(scan_marker(b"ctmux:3x00ab::end", needle), Scan::Keep(17));
+        // A tail that may still become ours is kept.
+        assert_eq!(scan_marker(b"out ctmux:3x00", needle), Scan::Keep(4));
+        assert_eq!(scan_marker(b"out ctmux:3x00ab:12:e", needle), Scan::Keep(4));
         // Split anywhere: the start of a possible marker is kept.
         let whole = b"out\r\n\x1b[8mctmux:3x00ab:17:end\x1b[28m\r\n$ ";
         for cut in 0..whole.len() {
             let mut w = OutputWatch {
                 rx: crate::control::Subscription::closed(),
                 pane: "%3".parse().unwrap(),
-                needle: needle.to_vec(),
+                id: needle.to_vec(),
                 buf: Vec::new(),
             };
             let first = w.feed(&whole[..cut]);
@@ -1109,11 +1092,11 @@ mod tests {
         let mut w = OutputWatch {
             rx: crate::control::Subscription::closed(),
             pane: "%3".parse().unwrap(),
-            needle: needle.to_vec(),
+            id: needle.to_vec(),
             buf: Vec::new(),
         };
         assert!(!w.feed(&[b'a'; 10_000]));
-        assert!(w.buf.len() < needle.len());
+        assert!(w.buf.is_empty());
     }
 
     #[test]

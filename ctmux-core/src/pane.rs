@@ -381,7 +381,7 @@ impl Pane {
             "-S",
             &start,
         ])?;
-        Ok(trim_trailing_blank_lines(&without_exec_markers(&out)))
+        Ok(trim_trailing_blank_lines(&crate::marker::strip(&out)))
     }
 
     /// The pane's label, if any.
@@ -661,50 +661,4 @@ pub(crate) fn trim_trailing_blank_lines(s: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-/// `text` without ctmux's exec end markers (`ctmux:<id>:<rc>:end`); a line that held only a
-/// marker goes too.
-pub(crate) fn without_exec_markers(text: &str) -> String {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(r"ctmux:[0-9A-Za-z]+:[0-9]{1,3}:end").expect("valid regex")
-    });
-    if !re.is_match(text) {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        if re.is_match(line) {
-            let rest = re.replace_all(line, "");
-            if rest.trim_end_matches('\n').is_empty() {
-                continue;
-            }
-            out.push_str(&rest);
-        } else {
-            out.push_str(line);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod marker_tests {
-    use super::without_exec_markers;
-
-    #[test]
-    fn exec_markers_leave_captures() {
-        assert_eq!(
-            without_exec_markers("$ . '/x/1xab.sh'\nhi\nctmux:1xab:0:end\n$ \n"),
-            "$ . '/x/1xab.sh'\nhi\n$ \n"
-        );
-        assert_eq!(
-            without_exec_markers("no newlinectmux:1xab:3:end\n"),
-            "no newline\n"
-        );
-        assert_eq!(
-            without_exec_markers("ctmux:notamarker\n"),
-            "ctmux:notamarker\n"
-        );
-    }
 }

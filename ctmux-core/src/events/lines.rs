@@ -72,9 +72,9 @@ pub fn clean(raw: &[u8]) -> Line {
             0x1b => {
                 // Concealed end marker: ESC[8m ctmux:<id>:<rc>:end ESC[28m
                 if raw[i..].starts_with(b"\x1b[8mctmux:") {
-                    if let Some((len, id, rc)) = parse_marker(&raw[i + 4..]) {
-                        finished = Some((id, rc));
-                        i += 4 + len;
+                    if let Some(m) = crate::marker::at_start(&raw[i + 4..]) {
+                        finished = Some((String::from_utf8_lossy(m.id).into_owned(), m.rc));
+                        i += 4 + m.len;
                         if raw[i..].starts_with(b"\x1b[28m") {
                             i += 5;
                         }
@@ -105,27 +105,6 @@ pub fn clean(raw: &[u8]) -> Line {
         text: String::from_utf8_lossy(&text).into_owned(),
         finished,
     }
-}
-
-/// `ctmux:<id>:<rc>:end` at the start of `s`: its length, the id and the status.
-fn parse_marker(s: &[u8]) -> Option<(usize, String, i32)> {
-    let body = s.strip_prefix(b"ctmux:")?;
-    let id_len = body.iter().position(|&b| b == b':')?;
-    let id = &body[..id_len];
-    if id.is_empty() || !id.iter().all(|b| b.is_ascii_alphanumeric()) {
-        return None;
-    }
-    let after = &body[id_len + 1..];
-    let rc_len = after.iter().take_while(|b| b.is_ascii_digit()).count();
-    if rc_len == 0 || rc_len > 3 || !after[rc_len..].starts_with(b":end") {
-        return None;
-    }
-    let rc: i32 = std::str::from_utf8(&after[..rc_len]).ok()?.parse().ok()?;
-    Some((
-        6 + id_len + 1 + rc_len + 4,
-        String::from_utf8_lossy(id).into_owned(),
-        rc,
-    ))
 }
 
 /// Length of the escape sequence at the start of `s` (which starts with ESC).
