@@ -31,11 +31,21 @@ pub(super) struct Sample {
 }
 
 /// Most processes whose files are kept open at once, over every sampler of this process (3
-/// descriptors each). Beyond it processes are read by path: correct, only slower.
-const MAX_CACHED: usize = 512;
+/// descriptors each): 512, and at most a quarter of the descriptors the process may open
+/// (`RLIMIT_NOFILE`; 85 processes under the common soft limit of 1024), so sockets, pipes
+/// and control connections always have room. Beyond it processes are read by path: correct,
+/// only slower.
+fn max_cached() -> usize {
+    static MAX: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MAX.get_or_init(|| {
+        use nix::sys::resource::{getrlimit, Resource};
+        let soft = getrlimit(Resource::RLIMIT_NOFILE).map_or(1024, |(soft, _)| soft);
+        (usize::try_from(soft).unwrap_or(usize::MAX) / 4 / 3).min(512)
+    })
+}
 static CACHED: AtomicUsize = AtomicUsize::new(0);
 
-/// A claim on one of the [`MAX_CACHED`] places, given back when dropped.
+/// A claim on one of the [`max_cached`] places, given back when dropped.
 #[derive(Debug)]
 struct Slot;
 
@@ -43,7 +53,7 @@ impl Slot {
     fn take() -> Option<Slot> {
         CACHED
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < MAX_CACHED).then_some(n + 1)
+                (n < max_cached()).then_some(n + 1)
             })
             .ok()
             .map(|_| Slot)
