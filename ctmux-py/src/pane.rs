@@ -8,7 +8,7 @@ use crate::convert::{self, SignalArg};
 use crate::live::OutputStream;
 use crate::records::{detached_dict, repr_str, ExecResult, PaneInfo, PaneStatus, PatternMatch};
 use crate::session::Session;
-use crate::wait::{detached, in_thread, wait, CancelToken};
+use crate::wait::{detached, in_thread, stoppable, wait, CancelToken};
 use pyo3::prelude::*;
 use std::collections::BTreeMap;
 
@@ -166,6 +166,14 @@ impl Pane {
         lines: Option<i64>,
         cancel: Option<PyRef<'_, CancelToken>>,
     ) -> PyResult<PatternMatch> {
+        if !stoppable(py, cancel.as_deref()) {
+            return detached(py, || {
+                let timeout = convert::timeout(timeout)?;
+                let lines = convert::count("lines", lines)?;
+                self.inner.watch(&pattern, timeout, lines)
+            })
+            .map(PatternMatch::from);
+        }
         wait(py, cancel.as_deref(), |cancel| {
             let timeout = convert::timeout(timeout)?;
             let lines = convert::count("lines", lines)?;

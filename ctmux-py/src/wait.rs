@@ -66,6 +66,13 @@ pub(crate) fn wait<T: Send>(
     })
 }
 
+/// Whether a wait started here can be stopped before its end: by `token`, or by a signal
+/// (only the main thread receives them). A wait that cannot be may use the core's
+/// uncancellable form, which sleeps until something happens instead of waking every 50 ms.
+pub(crate) fn stoppable(py: Python<'_>, token: Option<&CancelToken>) -> bool {
+    token.is_some() || on_main_thread(py)
+}
+
 /// Whether the calling thread is Python's main thread (the one that runs signal handlers).
 /// When Python cannot tell, assume it is (asking for signals is then merely wasted).
 fn on_main_thread(py: Python<'_>) -> bool {

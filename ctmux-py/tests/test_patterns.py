@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 import ctmux
@@ -45,3 +47,27 @@ def test_bad_regex_is_invalid_input(pane: ctmux.Pane, pattern: str) -> None:
         pane.has_pattern(pattern)
     with pytest.raises(ctmux.InvalidInputError):
         pane.wait_for(pattern, timeout=5)
+
+
+def test_wait_for_in_other_threads(pane: ctmux.Pane) -> None:
+    # Off the main thread and without a token nothing can stop a wait early, so it sleeps
+    # until output (no 50 ms checks); it must still see the line and still time out.
+    results: dict[str, object] = {}
+
+    def seen() -> None:
+        results["seen"] = pane.wait_for(r"^THREAD-READY$", timeout=TIMEOUT).line
+
+    def never() -> None:
+        try:
+            pane.wait_for(r"^never$", timeout=0.3)
+        except ctmux.TimeoutError as e:
+            results["timeout"] = e
+
+    threads = [threading.Thread(target=seen), threading.Thread(target=never)]
+    for t in threads:
+        t.start()
+    pane.exec("sleep 0.2; echo THREAD-READY")
+    for t in threads:
+        t.join(timeout=TIMEOUT)
+    assert results["seen"] == "THREAD-READY"
+    assert isinstance(results["timeout"], ctmux.TimeoutError)
