@@ -386,3 +386,42 @@ fn schedule_status_and_bad_input() {
     assert_eq!(s.set_keep(true).unwrap_err().kind(), ErrorKind::NotFound);
     assert_eq!(s.keep().unwrap_err().kind(), ErrorKind::NotFound);
 }
+
+/// A client attaching (here a ctmux control connection, as the daemon's watchers and the
+/// listeners open) moves tmux's `session_activity` but is not output: the session stays idle.
+#[test]
+fn a_client_attaching_is_not_activity() {
+    let env = Env::new();
+    let s = env.session("quiet");
+    gc::update(env.client.state_dir(), |st| {
+        st.config.recent_seconds = 1;
+        st.config.ttl_seconds = 2;
+        Ok(())
+    })
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(3200));
+    let conn = ctmux_core::control::Connection::open(env.server.server(), Some(s.id())).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let session_activity: u64 = env
+        .client
+        .tmux(&["display-message", "-p", "-t", s.id(), "#{session_activity}"])
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        now - session_activity <= 1,
+        "the attach moved session_activity"
+    );
+    let plan = gc::plan(&env.client, &Default::default()).unwrap();
+    assert!(
+        plan.actions
+            .iter()
+            .any(|a| a.live_session() == Some("quiet")),
+        "{plan:?}"
+    );
+    drop(conn);
+}

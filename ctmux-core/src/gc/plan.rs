@@ -14,8 +14,9 @@ pub struct SessionFacts {
     pub id: String,
     /// Session name.
     pub name: String,
-    /// Last activity (input or output), Unix seconds: the latest of tmux's session and
-    /// window activity times.
+    /// Last output, Unix seconds: the latest `window_activity` of its windows (not
+    /// `session_activity`, which also moves whenever a client attaches, ctmux's own control
+    /// connections included).
     pub activity: u64,
     /// Whether any of its panes runs a foreground job.
     pub running: bool,

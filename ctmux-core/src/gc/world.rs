@@ -23,10 +23,7 @@ fn tmux_facts(client: &Ctmux) -> Result<(Vec<SessionFacts>, Vec<DeadPaneFacts>)>
     let out = match client.tmux(&[
         "list-sessions",
         "-F",
-        &format!(
-            "S{SEP}#{{session_id}}{SEP}#{{session_name}}{SEP}#{{session_activity}}{SEP}\
-             #{{{KEEP_OPTION}}}"
-        ),
+        &format!("S{SEP}#{{session_id}}{SEP}#{{session_name}}{SEP}#{{{KEEP_OPTION}}}"),
         ";",
         "list-panes",
         "-a",
@@ -51,12 +48,14 @@ fn tmux_facts(client: &Ctmux) -> Result<(Vec<SessionFacts>, Vec<DeadPaneFacts>)>
     for line in out.lines() {
         let f: Vec<&str> = line.split(SEP).collect();
         match f.as_slice() {
-            ["S", id, name, activity, keep] => {
+            ["S", id, name, keep] => {
                 index.insert(id.to_string(), sessions.len());
                 sessions.push(SessionFacts {
                     id: id.to_string(),
                     name: name.to_string(),
-                    activity: activity.parse().unwrap_or(0),
+                    // From its windows' output below: `session_activity` also moves when
+                    // any client attaches (ctmux's own control connections included).
+                    activity: 0,
                     running: false,
                     keep: is_kept(keep),
                     attached: people.get(*id).copied().unwrap_or(0),
@@ -175,7 +174,7 @@ fn still_protected(client: &Ctmux, session_id: &str, recent_seconds: u64) -> Opt
             "-F",
             &format!(
                 "#{{pane_pid}}{SEP}#{{pane_dead}}{SEP}#{{{KEEP_OPTION}}}{SEP}\
-                 #{{session_activity}}{SEP}#{{window_activity}}"
+                 #{{window_activity}}"
             ),
             ";",
             &clients[0],
@@ -194,7 +193,7 @@ fn still_protected(client: &Ctmux, session_id: &str, recent_seconds: u64) -> Opt
         .map_or(0, |d| d.as_secs());
     for line in out.lines() {
         let f: Vec<&str> = line.split(SEP).collect();
-        if let [pid, dead, keep, s_act, w_act] = f.as_slice() {
+        if let [pid, dead, keep, w_act] = f.as_slice() {
             if is_kept(keep) {
                 return Some("marked keep since the plan".into());
             }
@@ -205,10 +204,7 @@ fn still_protected(client: &Ctmux, session_id: &str, recent_seconds: u64) -> Opt
             {
                 return Some("started a job since the plan".into());
             }
-            let activity = s_act
-                .parse::<u64>()
-                .unwrap_or(0)
-                .max(w_act.parse().unwrap_or(0));
+            let activity = w_act.parse::<u64>().unwrap_or(0);
             if now.saturating_sub(activity) < recent_seconds.max(1) {
                 return Some("had output since the plan".into());
             }
