@@ -53,7 +53,7 @@ struct Listener {
     used: Instant,
 }
 
-/// Most listener connections kept at once (the least recently used is closed beyond it).
+/// Most listener connections kept at once (see [`ControlBackend::listener`]).
 const MAX_LISTENERS: usize = 16;
 
 /// A listener nobody subscribed through for this long is closed at the next subscription.
