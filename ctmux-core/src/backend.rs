@@ -28,19 +28,21 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// [`Backend::run`], whatever the transport.
     fn commands_issued(&self) -> u64;
 
-    /// The session (id, `$3`) that this backend's own tmux client is attached to, if it keeps
-    /// one. A control-mode connection is an attached client, and tmux counts it in
-    /// `#{session_attached}`; reports of attached clients subtract it. `None` by default.
+    /// The session (id, `$3`) that this backend's own (main) tmux client is attached to, if
+    /// it keeps one. tmux counts a control-mode connection in `#{session_attached}`; reports
+    /// of attached clients leave out every ctmux connection by its `TERM`
+    /// ([`crate::control::CONTROL_TERM`]). `None` by default.
     fn own_client_session(&self) -> Option<String> {
         None
     }
 
     /// Notifications that tmux pushes from now on (`%output` of every pane of `session`,
-    /// window and session changes, ...), if this backend keeps a client attached to
+    /// window and session changes, ...) through a client of this backend attached to
     /// `session` (an id, `$3`): tmux pushes `%output` only for the panes of the attached
-    /// session. The channel is bounded (newer notifications are dropped while it is full)
-    /// and closes when the client ends. `None` by default, and whenever no client of this
-    /// backend is attached to `session`.
+    /// session. The channel is bounded (newer notifications are dropped while it is full,
+    /// and the next read says so with [`crate::control::Notification::Lost`]) and closes
+    /// when the client ends. `None` by default (no pushes: callers poll), and whenever this
+    /// backend has no client attached to `session` and cannot attach one.
     fn subscribe_session(&self, session: &str) -> Option<crate::control::Subscription> {
         let _ = session;
         None
