@@ -174,6 +174,12 @@ export declare class OutputStream {
    * `null` once the stream is over or closed. A `Timeout` rejection leaves it usable.
    */
   next(timeoutMs?: number | undefined | null): Promise<StreamLine | null>
+  /**
+   * The next line if it has already arrived, else `null` at once (never waits). The async
+   * iterator asks this before `next()`, so a burst of output is handed out without a
+   * thread round trip per line.
+   */
+  takeReady(): StreamLine | null
   /** Stop streaming (a pending `next()` resolves with `null`). Closing twice is harmless. */
   close(): void
   /** Whether the stream is closed or over. */

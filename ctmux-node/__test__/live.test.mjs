@@ -70,6 +70,30 @@ test('for await over a stream; break closes it', async (t) => {
   assert.equal(stream.closed, true)
 })
 
+test('a burst is handed out in order from the ready buffer (takeReady, for await)', async (t) => {
+  const { pane } = await withSession(t)
+  const stream = await pane.stream()
+  assert.equal(stream.takeReady(), null, 'nothing has arrived yet')
+  await pane.exec('seq 1 3000; echo burst-done')
+  const numbers = []
+  let sawReady = false
+  for await (const line of stream) {
+    if (/^\d+$/.test(line.text)) numbers.push(Number(line.text))
+    if (line.text === 'burst-done') break
+    // A line is waiting here once the first of the burst came through next().
+    const peek = stream.takeReady()
+    if (peek !== null) {
+      sawReady = true
+      if (/^\d+$/.test(peek.text)) numbers.push(Number(peek.text))
+      if (peek.text === 'burst-done') break
+    }
+  }
+  assert.deepEqual(numbers, Array.from({ length: 3000 }, (_, i) => i + 1))
+  assert.ok(sawReady, 'lines already arrived were buffered')
+  assert.equal(stream.closed, true)
+  assert.equal(stream.takeReady(), null, 'closed: nothing more')
+})
+
 test('a pane stream ends when the pane is killed', async (t) => {
   const { session } = await withSession(t)
   const pane = await session.paneCreate('doomed')

@@ -11,6 +11,7 @@ use crate::records::Json;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -150,12 +151,20 @@ impl From<ctmux_core::StreamLine> for StreamLine {
 #[napi]
 pub struct OutputStream {
     live: Arc<Live<ctmux_core::OutputStream>>,
+    /// Lines that had already arrived when a `next()` got its line: handed out by
+    /// `takeReady()` (what the async iterator asks first) and by later `next()` calls, so a
+    /// burst costs one thread round trip, not one per line.
+    ready: Arc<Mutex<VecDeque<ctmux_core::StreamLine>>>,
 }
+
+/// Most lines one `next()` moves into the ready buffer.
+const READY_BATCH: usize = 1024;
 
 impl OutputStream {
     pub(crate) fn new(inner: ctmux_core::OutputStream) -> AsyncIterable<Self> {
         AsyncIterable(OutputStream {
             live: Live::new(inner),
+            ready: Arc::default(),
         })
     }
 }
@@ -166,18 +175,58 @@ impl OutputStream {
     /// `null` once the stream is over or closed. A `Timeout` rejection leaves it usable.
     #[napi(ts_return_type = "Promise<StreamLine | null>")]
     pub fn next<'env>(&self, env: &'env Env, timeout_ms: Option<f64>) -> Result<Object<'env>> {
+        let ready = Arc::clone(&self.ready);
         self.live.next_promise(
             env,
             timeout_ms,
-            |s, slice| s.next_line(Some(slice)),
+            move |s, slice| {
+                // Never held while waiting: `takeReady()` runs on the event loop.
+                let lock = || ready.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(line) = lock().pop_front() {
+                    return Ok(Some(line));
+                }
+                let line = s.next_line(Some(slice))?;
+                if line.is_some() {
+                    // Take what has already arrived too (an end or an error stays in the
+                    // core stream for the next call).
+                    let mut more = Vec::new();
+                    while more.len() < READY_BATCH {
+                        match s.next_line(Some(Duration::ZERO)) {
+                            Ok(Some(l)) => more.push(l),
+                            _ => break,
+                        }
+                    }
+                    lock().extend(more);
+                }
+                Ok(line)
+            },
             |line| Ok(StreamLine::from(line)),
         )
+    }
+
+    /// The next line if it has already arrived, else `null` at once (never waits). The async
+    /// iterator asks this before `next()`, so a burst of output is handed out without a
+    /// thread round trip per line.
+    #[napi]
+    pub fn take_ready(&self) -> Option<StreamLine> {
+        if self.live.closed() {
+            return None;
+        }
+        self.ready
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()
+            .map(StreamLine::from)
     }
 
     /// Stop streaming (a pending `next()` resolves with `null`). Closing twice is harmless.
     #[napi]
     pub fn close(&self) {
         self.live.close();
+        self.ready
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Whether the stream is closed or over.
@@ -247,8 +296,14 @@ impl Subscription {
 const ATTACH_ASYNC_ITERATOR: &str = r#"(function attachAsyncIterator(source) {
   source[Symbol.asyncIterator] = function () {
     return {
-      next: () => source.next().then((value) =>
-        value === null ? { done: true, value: undefined } : { done: false, value }),
+      next: () => {
+        const ready = typeof source.takeReady === 'function' ? source.takeReady() : null
+        if (ready !== null && ready !== undefined) {
+          return Promise.resolve({ done: false, value: ready })
+        }
+        return source.next().then((value) =>
+          value === null ? { done: true, value: undefined } : { done: false, value })
+      },
       return: () => {
         source.close()
         return Promise.resolve({ done: true, value: undefined })
