@@ -10,8 +10,8 @@ use crate::errors::IntoNapiResult;
 use crate::records::Json;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -223,10 +223,7 @@ impl OutputStream {
     #[napi]
     pub fn close(&self) {
         self.live.close();
-        self.ready
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.ready.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     /// Whether the stream is closed or over.
