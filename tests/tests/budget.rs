@@ -75,13 +75,20 @@ fn an_idle_pushed_watch_costs_two_round_trips() {
         .unwrap();
     let pane = s.pane_str("0").unwrap();
     pane.run("true", T).unwrap();
+    // Let the rest of the prompt arrive (the exec returned on its first byte).
+    std::thread::sleep(std::time::Duration::from_millis(200));
     let (n, r) = cost(&env, || {
         pane.watch(
             "^never-printed$",
-            Some(std::time::Duration::from_secs(2)),
+            Some(std::time::Duration::from_secs(3)),
             None,
         )
     });
     assert_eq!(r.unwrap_err().kind(), ctmux_core::ErrorKind::Timeout);
-    assert_eq!(n, 2, "idle watch: first read + the read at the deadline");
+    // Polling every 50 ms would cost ~60, a re-read every second 4 or more; a late prompt
+    // byte (a loaded machine) may still add one re-read.
+    assert!(
+        (2..=3).contains(&n),
+        "idle watch: first read + the read at the deadline, got {n}"
+    );
 }

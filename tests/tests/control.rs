@@ -413,13 +413,16 @@ fn sessions_the_connection_is_not_attached_to_get_pushed_output_through_a_listen
     let pane = s.pane_str("0").unwrap();
     pane.run("true", T).unwrap();
     assert_eq!(env.backend.listener_count(), 1);
-    // An idle watch there is pushed: a read at the start and one at the deadline, no polling.
+    std::thread::sleep(Duration::from_millis(200));
+    // An idle watch there is pushed: a read at the start and one at the deadline, no polling
+    // (which would cost ~12; a late prompt byte may add one re-read).
     let before = env.backend.commands_issued();
     let e = pane
         .watch("^never$", Some(Duration::from_millis(600)), None)
         .unwrap_err();
     assert_eq!(e.kind(), ctmux_core::ErrorKind::Timeout);
-    assert_eq!(env.backend.commands_issued() - before, 2);
+    let n = env.backend.commands_issued() - before;
+    assert!((2..=3).contains(&n), "{n}");
     // A pushed line is seen, and an exec there completes with its status.
     let (tx, rx) = std::sync::mpsc::channel();
     let watcher = {
