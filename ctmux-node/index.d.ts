@@ -36,8 +36,13 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** A client of one tmux server. */
 export declare class Client {
-  /** `new Client({ socketName?, socketPath?, stateDir? })` (no tmux call). */
+  /**
+   * `new Client({ socketName?, socketPath?, stateDir?, backend?, readyTimeout? })` (no tmux
+   * call).
+   */
   constructor(options?: ClientOptions | undefined | null)
+  /** Seconds a new pane's shell may take to draw its prompt before an exec in it fails. */
+  get readyTimeout(): number
   /** Create a detached session. */
   sessionCreate(name: string, options?: SessionCreateOptions | undefined | null): Promise<Session>
   /** The session named `name` (matched exactly). */
@@ -385,6 +390,11 @@ export interface ClientOptions {
    * Default: `$CTMUX_BACKEND`, else process.
    */
   backend?: string
+  /**
+   * Seconds a new pane's shell may take to draw its prompt before an exec in it fails
+   * (more than 0, at most one day). Default: `$CTMUX_READY_TIMEOUT`, else 30.
+   */
+  readyTimeout?: number
 }
 
 /**

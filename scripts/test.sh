@@ -4,7 +4,8 @@
 # Python (maturin develop, mypy stubtest + --strict, pytest) and Node (napi build + check of
 # the committed generated files, tsc on the examples, node --test).
 #
-# Installs what a fresh Debian machine lacks: tmux (apt), the repo's .venv with pinned maturin,
+# Installs what a fresh Debian machine lacks: tmux (apt), zsh and fish for the field test
+# matrix (apt, scripts/ensure-shells.sh), the repo's .venv with pinned maturin,
 # pytest and mypy (PyPI), ctmux-node/node_modules (npm ci). Runs from any cwd. Every test
 # talks to its own isolated tmux server (`-S` socket in a temp dir), never the default one.
 set -euo pipefail
@@ -52,7 +53,10 @@ for tool in cargo rustc python3 node npm; do
 done
 # shellcheck source=scripts/ensure-tmux.sh
 . "$ROOT/scripts/ensure-tmux.sh"
-echo "tmux: $(tmux -V) | $(rustc --version) | node $(node --version) | $(python3 --version)"
+# shellcheck source=scripts/ensure-shells.sh
+. "$ROOT/scripts/ensure-shells.sh"
+echo "tmux: $(tmux -V) | bash $(bash -c 'echo "$BASH_VERSION"') | $(zsh --version) | $(fish --version)"
+echo "$(rustc --version) | node $(node --version) | $(python3 --version)"
 
 # ---------------------------------------------------------------------------------------------
 step "setup: Python venv (.venv)"

@@ -3,7 +3,7 @@
 //! Values that can be checked without tmux (seconds, window sizes, line counts) are checked
 //! here by clap value parsers, so a bad one is a usage error (exit 2) and never reaches tmux.
 
-use crate::values::{parse_seconds, parse_window_size, WindowSize};
+use crate::values::{parse_ready_timeout, parse_seconds, parse_window_size, WindowSize};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,8 +26,9 @@ Exit codes:
 PANE is a pane index in the session's current window (0, 1, ...), a tmux pane id (%3) or
 a label given to pane-create.
 
-Environment: CTMUX_SOCKET, CTMUX_SOCKET_PATH and CTMUX_STATE_DIR stand in for the options
-of the same name (an option on the command line wins). CTMUX_TMUX names the tmux binary.";
+Environment: CTMUX_SOCKET, CTMUX_SOCKET_PATH, CTMUX_STATE_DIR and CTMUX_READY_TIMEOUT stand
+in for the options of the same name (an option on the command line wins). CTMUX_TMUX names
+the tmux binary. Relative paths are taken from the directory ctmux runs in.";
 
 /// Drive tmux from shell scripts: sessions, panes, exact exec, waits, patterns, metadata.
 ///
@@ -64,6 +65,11 @@ pub struct Global {
     /// default: $XDG_RUNTIME_DIR/ctmux or /tmp/ctmux-$UID]
     #[arg(long, value_name = "DIR", global = true)]
     pub state_dir: Option<PathBuf>,
+    /// Let a new pane's shell take up to SECONDS (decimals allowed, more than 0, at most one
+    /// day) to draw its prompt before an exec in it fails [env: CTMUX_READY_TIMEOUT;
+    /// default: 30]
+    #[arg(long, value_name = "SECONDS", global = true, value_parser = parse_ready_timeout)]
+    pub ready_timeout: Option<Duration>,
 }
 
 /// A session and one of its panes.

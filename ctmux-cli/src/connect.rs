@@ -1,8 +1,10 @@
 //! From global options and environment to a [`Ctmux`] client.
 //!
 //! Precedence: an option on the command line, then its environment variable
-//! (`CTMUX_SOCKET_PATH`, `CTMUX_SOCKET`, `CTMUX_STATE_DIR`; empty counts as unset), then the
-//! default (the user's default tmux server; the core's default state dir).
+//! (`CTMUX_SOCKET_PATH`, `CTMUX_SOCKET`, `CTMUX_STATE_DIR`, `CTMUX_READY_TIMEOUT`; empty
+//! counts as unset), then the default (the user's default tmux server; the core's default
+//! state dir and shell-ready timeout). The core reads `CTMUX_READY_TIMEOUT` itself and makes
+//! relative paths absolute.
 
 use crate::args::Global;
 use crate::output::Failure;
@@ -62,14 +64,17 @@ pub fn state_dir(global: &Global, env: &dyn Fn(&str) -> Option<OsString>) -> Opt
 /// a CLI killed mid-call must not leave a control client behind.
 ///
 /// # Errors
-/// InvalidInput for a bad socket name or path; the core's errors for a state dir it cannot
-/// use (PermissionDenied, NotFound, Io).
+/// InvalidInput for a bad socket name or path or a bad `CTMUX_READY_TIMEOUT`; the core's
+/// errors for a state dir it cannot use (PermissionDenied, NotFound, Io).
 pub fn client(global: &Global) -> Result<Ctmux, Failure> {
     let env = |key: &str| std::env::var_os(key);
     let server = Server::new(socket(global, &env)?)?;
-    let builder = Ctmux::builder()
+    let mut builder = Ctmux::builder()
         .server(server)
         .backend_kind(BackendKind::Process);
+    if let Some(timeout) = global.ready_timeout {
+        builder = builder.ready_timeout(timeout);
+    }
     let client = match state_dir(global, &env) {
         Some(dir) => builder.state_dir(dir).build()?,
         None => builder.build()?,

@@ -4,7 +4,8 @@
 //! per call. The binary is a thin `main` around [`run`], which tests call in-process.
 //!
 //! ```text
-//! ctmux [--socket NAME | --socket-path PATH] [--state-dir DIR] <command> [args]
+//! ctmux [--socket NAME | --socket-path PATH] [--state-dir DIR] [--ready-timeout SECONDS]
+//!       <command> [args]
 //! ```
 //!
 //! Every command prints exactly one JSON object on one line of stdout:
@@ -125,7 +126,10 @@ fn command_name(args: &[OsString]) -> Option<String> {
     let cmd = Cli::command();
     let mut rest = args.iter().skip(1).filter_map(|a| a.to_str());
     while let Some(arg) = rest.next() {
-        if matches!(arg, "--socket" | "--socket-path" | "--state-dir") {
+        if matches!(
+            arg,
+            "--socket" | "--socket-path" | "--state-dir" | "--ready-timeout"
+        ) {
             rest.next();
         } else if !arg.starts_with('-') {
             return cmd.find_subcommand(arg).map(|c| c.get_name().to_owned());
@@ -177,6 +181,11 @@ mod tests {
     #[test]
     fn command_name_is_found_after_globals() {
         let args: Vec<OsString> = ["ctmux", "--socket", "pane-kill", "pane-wait", "x"]
+            .into_iter()
+            .map(OsString::from)
+            .collect();
+        assert_eq!(command_name(&args).as_deref(), Some("pane-wait"));
+        let args: Vec<OsString> = ["ctmux", "--ready-timeout", "pane-kill", "pane-wait"]
             .into_iter()
             .map(OsString::from)
             .collect();

@@ -41,6 +41,15 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(value).map_err(|e| format!("{text:?}: {e}"))
 }
 
+/// Parse a shell-ready timeout in seconds, as the core does (see
+/// [`ctmux_core::client::parse_ready_timeout`]).
+///
+/// # Errors
+/// The core's message for clap when the text is not such a number.
+pub fn parse_ready_timeout(text: &str) -> Result<Duration, String> {
+    ctmux_core::client::parse_ready_timeout(text).map_err(|e| e.to_string())
+}
+
 /// Parse `COLUMNSxROWS` (`160x48`), each side 1..=[`MAX_SIDE`].
 ///
 /// # Errors

@@ -47,6 +47,18 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         let _ = session;
         None
     }
+
+    /// A lossless stream of what tmux pushes for `session` (an id, `$3`): every `%output`
+    /// byte of its panes, none dropped (exec output is cut from it). By default a control
+    /// connection of its own, attached to `session` for as long as the tap lives (~3 ms to
+    /// open); the control backend hands out a stream of a connection it already has.
+    ///
+    /// # Errors
+    /// [`Error::ServerUnavailable`] when no server runs or tmux cannot be started;
+    /// [`Error::NotFound`] when `session` does not exist.
+    fn tap_session(&self, session: &str) -> Result<crate::control::SessionTap> {
+        crate::control::SessionTap::dedicated(self.server(), session)
+    }
 }
 
 /// Which [`Backend`] to build when none is given explicitly.

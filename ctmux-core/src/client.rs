@@ -10,6 +10,75 @@ use crate::state::StateDir;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a new pane's shell may take to draw its prompt before an exec in it fails with
+/// [`Error::Timeout`], unless [`CtmuxBuilder::ready_timeout`] or `$CTMUX_READY_TIMEOUT`
+/// says otherwise. Generous, because users' rc files (pyenv, nvm, zsh themes) can take
+/// seconds, more under load.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Longest shell-ready timeout accepted: one day.
+pub const MAX_READY_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Environment variable giving the shell-ready timeout in seconds (`45`, `2.5`).
+pub const ENV_READY_TIMEOUT: &str = "CTMUX_READY_TIMEOUT";
+
+/// A shell-ready timeout given in seconds (what the CLI and the bindings take), checked:
+/// finite, more than zero and at most [`MAX_READY_TIMEOUT`].
+///
+/// # Errors
+/// [`Error::InvalidInput`] (about `ready timeout`) for anything else: negative, zero, NaN,
+/// infinite or more than a day.
+pub fn ready_timeout_from_secs(seconds: f64) -> Result<Duration> {
+    checked_ready_timeout("ready timeout", seconds, &seconds.to_string())
+}
+
+/// A shell-ready timeout given as text in seconds (`"45"`, `"2.5"`; surrounding spaces
+/// allowed), checked as [`ready_timeout_from_secs`] does.
+///
+/// # Errors
+/// [`Error::InvalidInput`] (about `ready timeout`) for text that is not such a number.
+pub fn parse_ready_timeout(text: &str) -> Result<Duration> {
+    parse_ready_timeout_as("ready timeout", text)
+}
+
+fn parse_ready_timeout_as(what: &'static str, text: &str) -> Result<Duration> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| Error::invalid(what, format!("{text:?} is not a number of seconds")))?;
+    checked_ready_timeout(what, seconds, text)
+}
+
+fn checked_ready_timeout(what: &'static str, seconds: f64, text: &str) -> Result<Duration> {
+    let max = MAX_READY_TIMEOUT.as_secs_f64();
+    if !seconds.is_finite() || seconds <= 0.0 || seconds > max {
+        return Err(Error::invalid(
+            what,
+            format!("{text:?} must be a number of seconds more than 0 and at most {max} (1 day)"),
+        ));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|e| Error::invalid(what, format!("{text:?}: {e}")))
+}
+
+/// The shell-ready timeout named by `$CTMUX_READY_TIMEOUT` (unset or empty: `None`), read
+/// through `env` so tests need not touch the process environment.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming the variable for a value [`parse_ready_timeout`] refuses
+/// (or one that is not UTF-8).
+fn ready_timeout_from_env(
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<Option<Duration>> {
+    let Some(value) = env(ENV_READY_TIMEOUT).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .ok_or_else(|| Error::invalid(ENV_READY_TIMEOUT, format!("{value:?} is not UTF-8")))?;
+    parse_ready_timeout_as(ENV_READY_TIMEOUT, text).map(Some)
+}
 
 /// Field separator in tmux format strings: a control character no name or label may hold.
 pub(crate) const SEP: char = '\u{1f}';
@@ -49,22 +118,34 @@ pub struct Ctmux {
 struct Inner {
     backend: Arc<dyn Backend>,
     state: StateDir,
+    /// How long a new pane's shell may take to draw its prompt.
+    ready_timeout: Duration,
     /// Metrics samplers by sampling interval, newest last (see [`Ctmux::metrics_sampler`]).
     samplers: std::sync::Mutex<Vec<Arc<crate::metrics::MetricsSampler>>>,
+    /// Running execs' output collections by exec id (at most one per pane: a new exec in a
+    /// pane drops the last one's), so a later wait through another handle finds them.
+    execs:
+        std::sync::Mutex<std::collections::HashMap<String, Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
 /// Most metrics samplers a client keeps (one per sampling interval asked for).
 const MAX_SAMPLERS: usize = 4;
 
 /// Builds a [`Ctmux`]: server (default: the user's default server), backend (default: the
-/// kind named by `$CTMUX_BACKEND`, else one process per command; see [`BackendKind`]) and
-/// state dir (default: see [`crate::state::default_location`]).
+/// kind named by `$CTMUX_BACKEND`, else one process per command; see [`BackendKind`]),
+/// state dir (default: see [`crate::state::default_location`]) and shell-ready timeout
+/// (default: `$CTMUX_READY_TIMEOUT`, else [`DEFAULT_READY_TIMEOUT`]).
+///
+/// Relative paths (the state dir, a [`Socket::Path`](crate::Socket::Path)) are made
+/// absolute against the cwd once, when the state dir is opened and the server is made
+/// ([`StateDir::open`], [`Server::new`]).
 #[derive(Debug, Default)]
 pub struct CtmuxBuilder {
     server: Option<Server>,
     backend: Option<Arc<dyn Backend>>,
     kind: Option<BackendKind>,
     state_dir: Option<PathBuf>,
+    ready_timeout: Option<Duration>,
 }
 
 impl CtmuxBuilder {
@@ -87,19 +168,48 @@ impl CtmuxBuilder {
         self
     }
 
-    /// Keep state in this dir.
+    /// Keep state in this dir (a relative path is made absolute against the cwd at
+    /// [`CtmuxBuilder::build`]).
     pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.state_dir = Some(dir.into());
         self
     }
 
+    /// Let a new pane's shell take up to `timeout` to draw its prompt before an exec in it
+    /// fails (overrides `$CTMUX_READY_TIMEOUT`; default [`DEFAULT_READY_TIMEOUT`]). Checked
+    /// at [`CtmuxBuilder::build`]: more than zero, at most [`MAX_READY_TIMEOUT`].
+    pub fn ready_timeout(mut self, timeout: Duration) -> Self {
+        self.ready_timeout = Some(timeout);
+        self
+    }
+
     /// Open the state dir and build the client. Nothing is sent to tmux. Without a backend,
     /// the kind comes from [`CtmuxBuilder::backend_kind`], else `$CTMUX_BACKEND`
-    /// (`process` or `control`), else [`BackendKind::Process`].
+    /// (`process` or `control`), else [`BackendKind::Process`]. The shell-ready timeout
+    /// comes from [`CtmuxBuilder::ready_timeout`], else `$CTMUX_READY_TIMEOUT` (seconds,
+    /// decimals allowed; unset or empty: not given), else [`DEFAULT_READY_TIMEOUT`].
     ///
     /// # Errors
-    /// As [`StateDir::open`]; [`Error::InvalidInput`] if `$CTMUX_BACKEND` names no backend.
+    /// As [`StateDir::open`]; [`Error::InvalidInput`] if `$CTMUX_BACKEND` names no backend,
+    /// for a [`CtmuxBuilder::ready_timeout`] of zero or more than [`MAX_READY_TIMEOUT`], or
+    /// (naming the variable) for a `$CTMUX_READY_TIMEOUT` that is not a number of seconds
+    /// in that range.
     pub fn build(self) -> Result<Ctmux> {
+        let ready_timeout = match self.ready_timeout {
+            Some(t) if t.is_zero() || t > MAX_READY_TIMEOUT => {
+                return Err(Error::invalid(
+                    "ready timeout",
+                    format!(
+                        "{t:?} must be more than 0 and at most {} s (1 day)",
+                        MAX_READY_TIMEOUT.as_secs()
+                    ),
+                ))
+            }
+            Some(t) => t,
+            None => {
+                ready_timeout_from_env(|k| std::env::var_os(k))?.unwrap_or(DEFAULT_READY_TIMEOUT)
+            }
+        };
         let state = match self.state_dir {
             Some(d) => StateDir::open(d)?,
             None => StateDir::open_default()?,
@@ -118,7 +228,9 @@ impl CtmuxBuilder {
             inner: Arc::new(Inner {
                 backend,
                 state,
+                ready_timeout,
                 samplers: Default::default(),
+                execs: Default::default(),
             }),
         })
     }
@@ -219,9 +331,15 @@ impl Ctmux {
         self.inner.backend.server()
     }
 
-    /// The state dir.
+    /// The state dir (its path is absolute).
     pub fn state_dir(&self) -> &StateDir {
         &self.inner.state
+    }
+
+    /// How long a new pane's shell may take to draw its prompt before an exec in it fails
+    /// (see [`CtmuxBuilder::ready_timeout`]).
+    pub fn ready_timeout(&self) -> Duration {
+        self.inner.ready_timeout
     }
 
     /// Run a tmux command given as argv.
@@ -234,6 +352,29 @@ impl Ctmux {
     }
 
     /// The directory holding this server's exec scripts.
+    /// Keep exec `id`'s output collection, dropping any other of the same pane (ids start
+    /// with `<pane number>x`).
+    pub(crate) fn exec_slot_put(&self, id: &str, slot: Arc<dyn std::any::Any + Send + Sync>) {
+        let mut m = self.inner.execs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((pane, _)) = id.split_once('x') {
+            let prefix = format!("{pane}x");
+            m.retain(|k, _| !k.starts_with(&prefix));
+        }
+        m.insert(id.to_owned(), slot);
+    }
+
+    /// Exec `id`'s output collection, if this client keeps one.
+    pub(crate) fn exec_slot(&self, id: &str) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        let m = self.inner.execs.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(id).cloned()
+    }
+
+    /// Forget exec `id`'s output collection.
+    pub(crate) fn exec_slot_remove(&self, id: &str) {
+        let mut m = self.inner.execs.lock().unwrap_or_else(|e| e.into_inner());
+        m.remove(id);
+    }
+
     pub(crate) fn exec_dir(&self) -> Result<PathBuf> {
         self.inner
             .state
@@ -423,5 +564,105 @@ fn check_dir(dir: &Path) -> Result<()> {
             format!("{} is not a directory", dir.display()),
         )),
         Err(_) => Err(Error::not_found("directory", dir.display().to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+    use std::ffi::OsString;
+
+    fn env_with(value: &'static str) -> impl Fn(&str) -> Option<OsString> {
+        move |k| (k == ENV_READY_TIMEOUT).then(|| OsString::from(value))
+    }
+
+    #[test]
+    fn ready_timeout_env_values() {
+        assert_eq!(ready_timeout_from_env(|_| None).unwrap(), None);
+        assert_eq!(ready_timeout_from_env(env_with("")).unwrap(), None);
+        for (text, want) in [
+            ("45", Duration::from_secs(45)),
+            ("2.5", Duration::from_millis(2500)),
+            (" 8 ", Duration::from_secs(8)),
+            ("0.001", Duration::from_millis(1)),
+            ("86400", MAX_READY_TIMEOUT),
+            ("1e2", Duration::from_secs(100)),
+        ] {
+            let got = ready_timeout_from_env(env_with(text));
+            assert_eq!(got.unwrap(), Some(want), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn ready_timeout_env_garbage_is_invalid_input_naming_the_variable() {
+        for bad in [
+            "abc", "-1", "0", "0.0", "-0", "NaN", "nan", "inf", "-inf", "86400.5", "1e10", "5s",
+            "1,5", " ",
+        ] {
+            let e = ready_timeout_from_env(env_with(bad)).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad:?}");
+            assert!(e.to_string().contains(ENV_READY_TIMEOUT), "{bad:?}: {e}");
+        }
+        use std::os::unix::ffi::OsStringExt;
+        let e = ready_timeout_from_env(|_| Some(OsString::from_vec(vec![b'4', 0xff]))).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(e.to_string().contains(ENV_READY_TIMEOUT), "{e}");
+    }
+
+    #[test]
+    fn ready_timeout_seconds_and_text() {
+        assert_eq!(
+            ready_timeout_from_secs(45.0).unwrap(),
+            Duration::from_secs(45)
+        );
+        assert_eq!(
+            parse_ready_timeout("2.5").unwrap(),
+            Duration::from_millis(2500)
+        );
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 86_400.001, 1e300] {
+            let e = ready_timeout_from_secs(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
+            assert!(e.to_string().contains("ready timeout"), "{e}");
+        }
+        assert_eq!(
+            parse_ready_timeout("abc").unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+    }
+
+    #[test]
+    fn builder_option_beats_default_and_is_checked() {
+        let t = tempfile::tempdir().unwrap();
+        let build = |timeout: Option<Duration>| {
+            let mut b = Ctmux::builder()
+                .server(Server::new(crate::Socket::Path(t.path().join("none.sock"))).unwrap())
+                .state_dir(t.path().join("state"));
+            if let Some(timeout) = timeout {
+                b = b.ready_timeout(timeout);
+            }
+            b.build()
+        };
+        let c = build(Some(Duration::from_millis(2500))).unwrap();
+        assert_eq!(c.ready_timeout(), Duration::from_millis(2500));
+        for bad in [Duration::ZERO, MAX_READY_TIMEOUT + Duration::from_millis(1)] {
+            let e = build(Some(bad)).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad:?}");
+            assert!(e.to_string().contains("ready timeout"), "{e}");
+        }
+        assert_eq!(
+            build(Some(MAX_READY_TIMEOUT)).unwrap().ready_timeout(),
+            MAX_READY_TIMEOUT
+        );
+        // Without the option: the environment's value (the test process may have one), else
+        // the default.
+        let want = ready_timeout_from_env(|k| std::env::var_os(k))
+            .ok()
+            .flatten()
+            .unwrap_or(DEFAULT_READY_TIMEOUT);
+        if let Ok(c) = build(None) {
+            assert_eq!(c.ready_timeout(), want);
+        }
+        assert_eq!(DEFAULT_READY_TIMEOUT, Duration::from_secs(30));
     }
 }

@@ -48,6 +48,7 @@ pub mod metrics;
 pub mod metrics_history;
 pub mod orchestrate;
 pub mod pane;
+pub(crate) mod paths;
 pub mod procfs;
 pub mod query;
 pub mod readiness;

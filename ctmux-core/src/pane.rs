@@ -72,6 +72,19 @@ pub struct PaneInfo {
     pub(crate) done: Option<String>,
     #[serde(skip)]
     pub(crate) socket_path: String,
+    /// The pane's terminal (`/dev/pts/3`).
+    #[serde(skip)]
+    pub(crate) tty: String,
+    /// Whether `remain-on-exit` is on for the pane.
+    #[serde(skip)]
+    pub(crate) remain_on_exit: bool,
+    /// Set while an exec runs with `remain-on-exit` turned on by ctmux: the cwd to respawn
+    /// the shell in if the command exits it.
+    #[serde(skip)]
+    pub(crate) respawn_cwd: Option<String>,
+    /// Whether the pane has a `pipe-pane` open.
+    #[serde(skip)]
+    pub(crate) piped: bool,
 }
 
 impl PaneInfo {
@@ -98,6 +111,10 @@ impl PaneInfo {
             "#{@ctmux-done}",
             "#{@ctmux-label}",
             "#{socket_path}",
+            "#{pane_tty}",
+            "#{remain-on-exit}",
+            "#{@ctmux-roe}",
+            "#{pane_pipe}",
             "#{pane_current_command}",
             "#{pane_current_path}",
         ]
@@ -109,11 +126,11 @@ impl PaneInfo {
     /// # Errors
     /// [`Error::Corrupt`] if the line does not have the expected fields.
     pub fn parse(line: &str) -> Result<Self> {
-        let f: Vec<&str> = line.splitn(22, SEP).collect();
-        if f.len() != 22 {
+        let f: Vec<&str> = line.splitn(26, SEP).collect();
+        if f.len() != 26 {
             return Err(Error::Corrupt {
                 what: "tmux pane listing".into(),
-                reason: format!("expected 22 fields, got {}: {line:?}", f.len()),
+                reason: format!("expected 26 fields, got {}: {line:?}", f.len()),
             });
         }
         let num = |s: &str| s.parse::<u32>().unwrap_or(0);
@@ -140,8 +157,12 @@ impl PaneInfo {
             done: opt(f[17]),
             label: opt(f[18]),
             socket_path: f[19].to_owned(),
-            command: f[20].to_owned(),
-            cwd: f[21].to_owned(),
+            tty: f[20].to_owned(),
+            remain_on_exit: f[21] == "on",
+            respawn_cwd: opt(f[22]),
+            piped: f[23] == "1",
+            command: f[24].to_owned(),
+            cwd: f[25].to_owned(),
             running: !dead && foreground_job(pid).is_some(),
         })
     }
@@ -381,7 +402,7 @@ impl Pane {
             "-S",
             &start,
         ])?;
-        Ok(trim_trailing_blank_lines(&crate::marker::strip(&out)))
+        Ok(trim_trailing_blank_lines(&out))
     }
 
     /// The pane's label, if any.
@@ -590,6 +611,47 @@ impl Pane {
             return Err(Error::not_found("live process in pane", self.target()));
         }
         let mut groups: Vec<i32> = foreground_job(info.pid).into_iter().collect();
+        if sig == Signal::SIGCONT
+            && groups.is_empty()
+            && matches!(info.last_exec(), Some((_, None)))
+        {
+            // A job of a running exec was stopped and the shell is back at its prompt: resume
+            // it in the foreground (the shell's `fg`, through ctmux's wrapper function), so it
+            // gets the terminal, Ctrl-C reaches it and the exec reports its real status.
+            let stopped: Vec<i32> = procfs::job_groups(info.pid)
+                .into_iter()
+                .filter_map(|(g, stopped)| stopped.then_some(g))
+                .collect();
+            if !stopped.is_empty() && procfs::at_line_editor(info.pid, &info.tty) {
+                let target = self.target();
+                self.tmux(&[
+                    "send-keys",
+                    "-t",
+                    &target,
+                    "C-e",
+                    "C-u",
+                    "S",
+                    "C-e",
+                    "C-u",
+                    ";",
+                    "send-keys",
+                    "-t",
+                    &target,
+                    "-l",
+                    " __ctmux_fg",
+                    ";",
+                    "send-keys",
+                    "-t",
+                    &target,
+                    "Enter",
+                ])?;
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+                while foreground_job(info.pid).is_none() && std::time::Instant::now() < deadline {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                return Ok(stopped);
+            }
+        }
         if sig == Signal::SIGCONT {
             for (pgid, stopped) in procfs::job_groups(info.pid) {
                 if stopped && !groups.contains(&pgid) {

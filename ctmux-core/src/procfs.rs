@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use procfs::process::Process;
+use std::os::unix::fs::OpenOptionsExt;
 
 /// The parts of `/proc/<pid>/stat` ctmux decides on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +156,28 @@ pub fn argv(pid: i32) -> Option<Vec<String>> {
         .cmdline()
         .ok()
         .filter(|args| !args.is_empty())
+}
+
+/// Whether `pid` (a pane's shell) sits in its line editor waiting for a key: no foreground job
+/// on its terminal, asleep, and the terminal out of canonical mode (readline and zle switch it
+/// off while they read a line; a running `read` builtin, `cat` or a busy shell loop leave it
+/// on or are not asleep). `tty` is the pane's terminal (`/dev/pts/3`).
+pub(crate) fn at_line_editor(pid: i32, tty: &str) -> bool {
+    use nix::sys::termios::{tcgetattr, LocalFlags};
+    let Ok(s) = stat(pid) else {
+        return false;
+    };
+    if s.state != 'S' || (s.tpgid > 0 && s.tpgid != s.pgrp) {
+        return false;
+    }
+    let Ok(f) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOCTTY | nix::libc::O_NONBLOCK)
+        .open(tty)
+    else {
+        return false;
+    };
+    tcgetattr(&f).is_ok_and(|t| !t.local_flags.contains(LocalFlags::ICANON))
 }
 
 #[cfg(test)]

@@ -26,9 +26,19 @@ pub struct Server {
 impl Server {
     /// A server reached through `socket`, with `tmux` from `$CTMUX_TMUX` or `PATH`.
     ///
+    /// A relative [`Socket::Path`] is made absolute against the cwd now (lexically, as
+    /// [`crate::state::StateDir::open`] does), so every `tmux -S` this server's commands
+    /// run, from whichever directory (a pane's shell, the daemon), names the same socket.
+    /// Every binding builds its server here, so none needs to do it itself.
+    ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an empty or control-character socket name or path.
+    /// [`Error::InvalidInput`] for an empty or control-character socket name or path;
+    /// [`Error::Io`] for a relative path when the cwd cannot be read.
     pub fn new(socket: Socket) -> Result<Self> {
+        let socket = match socket {
+            Socket::Path(p) => Socket::Path(Self::checked_path(p)?),
+            other => other,
+        };
         match &socket {
             Socket::Default => {}
             Socket::Name(n) => {
@@ -39,15 +49,7 @@ impl Server {
                     ));
                 }
             }
-            Socket::Path(p) => {
-                let s = p.to_string_lossy();
-                if s.is_empty() || s.chars().any(|c| c.is_control()) {
-                    return Err(Error::invalid(
-                        "socket path",
-                        format!("{s:?} must be non-empty, without control characters"),
-                    ));
-                }
-            }
+            Socket::Path(_) => {}
         }
         let tmux = std::env::var_os("CTMUX_TMUX")
             .map(PathBuf::from)
@@ -57,6 +59,18 @@ impl Server {
             tmux,
             config: None,
         })
+    }
+
+    /// A socket path checked (non-empty, no control characters) and made absolute.
+    fn checked_path(p: PathBuf) -> Result<PathBuf> {
+        let s = p.to_string_lossy();
+        if s.is_empty() || s.chars().any(|c| c.is_control()) {
+            return Err(Error::invalid(
+                "socket path",
+                format!("{s:?} must be non-empty, without control characters"),
+            ));
+        }
+        crate::paths::absolute("socket path", &p)
     }
 
     /// The user's default server.
@@ -169,6 +183,12 @@ pub(crate) fn fnv1a(text: &str) -> u64 {
     h
 }
 
+/// `s` with every `#` doubled, so tmux reads it literally where it expands formats
+/// (`new-session -c`, `respawn-pane -c`, `pipe-pane`'s command, `set-option -F`, ...).
+pub(crate) fn escape_format(s: &str) -> String {
+    s.replace('#', "##")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +206,29 @@ mod tests {
         assert!(named
             .socket_file()
             .ends_with(format!("tmux-{}/n", nix::unistd::getuid())));
+    }
+
+    #[test]
+    fn relative_socket_path_is_made_absolute() {
+        let cwd = std::env::current_dir().unwrap();
+        let s = Server::new(Socket::Path("run/./tmux.sock".into())).unwrap();
+        assert_eq!(s.socket(), &Socket::Path(cwd.join("run/tmux.sock")));
+        let abs = cwd.join("run/tmux.sock").display().to_string();
+        assert_eq!(s.global_args(), vec!["-S".to_owned(), abs]);
+        assert_eq!(s.socket_file(), cwd.join("run/tmux.sock"));
+        assert_eq!(
+            s.key(),
+            Server::new(Socket::Path(cwd.join("run/tmux.sock")))
+                .unwrap()
+                .key(),
+            "the same socket, however it was spelled, keeps its files in one place"
+        );
+        for bad in ["", "a\nb"] {
+            assert_eq!(
+                Server::new(Socket::Path(bad.into())).unwrap_err().kind(),
+                crate::ErrorKind::InvalidInput,
+                "{bad:?}"
+            );
+        }
     }
 }

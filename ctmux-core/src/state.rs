@@ -103,16 +103,17 @@ fn ensure_existing(dir: &Path) -> Result<()> {
 }
 
 impl StateDir {
-    /// Open (creating if needed) the state dir at `root`.
+    /// Open (creating if needed) the state dir at `root`. A relative `root` is made absolute
+    /// against the cwd now (lexically: nothing is resolved through symlinks, and a trailing
+    /// `/` is dropped so that a symlink given as `link/` is still seen and refused), because
+    /// the pane shells that read the exec files in it run in other directories.
     ///
     /// # Errors
-    /// [`Error::PermissionDenied`] for a symlink, a non-directory or a foreign owner;
-    /// [`Error::NotFound`] if its parent does not exist; [`Error::Io`] otherwise.
+    /// [`Error::InvalidInput`] for an empty path; [`Error::PermissionDenied`] for a symlink,
+    /// a non-directory or a foreign owner; [`Error::NotFound`] if its parent does not exist;
+    /// [`Error::Io`] otherwise (also when a relative path is given and the cwd is gone).
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
-        let root = root.into();
-        if root.as_os_str().is_empty() {
-            return Err(Error::invalid("state dir", "must not be empty"));
-        }
+        let root = crate::paths::absolute("state dir", &root.into())?;
         ensure_private_dir(&root)?;
         Ok(StateDir { root })
     }
@@ -125,7 +126,7 @@ impl StateDir {
         StateDir::open(default_location())
     }
 
-    /// The dir's path.
+    /// The dir's path (always absolute).
     pub fn path(&self) -> &Path {
         &self.root
     }
@@ -166,6 +167,20 @@ pub fn lock_file(path: &Path) -> Result<Flock<fs::File>> {
         .map_err(|e| Error::io(format!("opening lock {}", path.display()), e))?;
     Flock::lock(file, FlockArg::LockExclusive)
         .map_err(|(_, errno)| Error::io(format!("locking {}", path.display()), errno.into()))
+}
+
+/// Create (or truncate) a private file (0600) for writing, refusing to follow a symlink.
+///
+/// # Errors
+/// The `open` error.
+pub(crate) fn create_private(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
 }
 
 /// Write `bytes` to `path` atomically: temp file in the same dir, fsync, rename, fsync dir.
@@ -215,6 +230,18 @@ mod tests {
             ErrorKind::PermissionDenied
         );
 
+        // A trailing `/` or `/.` would make `lstat` follow the link: still refused.
+        for spelled in [
+            format!("{}/", link.display()),
+            format!("{}/.", link.display()),
+        ] {
+            assert_eq!(
+                StateDir::open(&spelled).unwrap_err().kind(),
+                ErrorKind::PermissionDenied,
+                "{spelled}"
+            );
+        }
+
         let file = t.path().join("file");
         fs::write(&file, b"x").unwrap();
         assert_eq!(
@@ -226,6 +253,29 @@ mod tests {
                 .unwrap_err()
                 .kind(),
             ErrorKind::NotFound
+        );
+    }
+
+    #[test]
+    fn path_is_absolute_and_normalised() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("state");
+        let s = StateDir::open(format!("{}//./", d.display())).unwrap();
+        assert_eq!(s.path(), d);
+        // A relative path names the same dir through the cwd (`..` kept, not resolved).
+        let cwd = std::env::current_dir().unwrap();
+        let up = "../".repeat(cwd.components().count() - 1);
+        let rel = format!("{up}{}", d.display().to_string().trim_start_matches('/'));
+        let s = StateDir::open(&rel).unwrap();
+        assert!(s.path().is_absolute(), "{}", s.path().display());
+        assert_eq!(s.path(), cwd.join(&rel));
+        assert_eq!(
+            fs::metadata(s.path()).unwrap().ino(),
+            fs::metadata(&d).unwrap().ino()
+        );
+        assert_eq!(
+            StateDir::open("").unwrap_err().kind(),
+            ErrorKind::InvalidInput
         );
     }
 

@@ -149,7 +149,7 @@ impl OutputStream {
                 dec.feed(&data, &mut lines);
                 let time_ms = now_ms();
                 for line in lines {
-                    if line.finished.is_some() && line.text.is_empty() {
+                    if line.hidden || (line.finished.is_some() && line.text.is_empty()) {
                         continue;
                     }
                     *seq += 1;
@@ -217,7 +217,7 @@ impl OutputStream {
         for pane in panes {
             if let Some((dec, seq)) = self.decoders.get_mut(&pane) {
                 if let Some(line) = dec.finish() {
-                    if line.text.is_empty() {
+                    if line.text.is_empty() || line.hidden {
                         continue;
                     }
                     *seq += 1;

@@ -96,3 +96,40 @@ test('backend choice: process or control; a bad name is InvalidInput', async (t)
     (err) => err.code === 'InvalidInput'
   )
 })
+
+test('readyTimeout: seconds; beats $CTMUX_READY_TIMEOUT, then 30; a bad value is InvalidInput', async (t) => {
+  const { server, client: first, tmp } = await isolated(t)
+  await first.sessionCreate('keeper') // the server starts with its pinned shell
+  const socketPath = server.socketPath
+  const saved = process.env.CTMUX_READY_TIMEOUT
+  t.after(() => {
+    if (saved === undefined) delete process.env.CTMUX_READY_TIMEOUT
+    else process.env.CTMUX_READY_TIMEOUT = saved
+  })
+  delete process.env.CTMUX_READY_TIMEOUT
+  assert.equal(new ctmux.Client({ socketPath, stateDir: tmp }).readyTimeout, 30)
+  assert.equal(new ctmux.Client({ socketPath, stateDir: tmp, readyTimeout: 45 }).readyTimeout, 45)
+  const client = new ctmux.Client({ socketPath, stateDir: tmp, readyTimeout: 2.5 })
+  assert.equal(client.readyTimeout, 2.5)
+  const pane = await (await client.sessionCreate('rt')).pane('0')
+  const r = await pane.run('echo ready', TIMEOUT)
+  assert.deepEqual([r.exitCode, r.output], [0, 'ready\n'])
+  for (const bad of [0, -1, NaN, Infinity, 86401]) {
+    assert.throws(
+      () => new ctmux.Client({ socketPath, stateDir: tmp, readyTimeout: bad }),
+      (err) => err.code === 'InvalidInput' && /ready timeout/.test(err.message),
+      String(bad)
+    )
+  }
+  assert.throws(() => new ctmux.Client({ socketPath, stateDir: tmp, readyTimeout: '45' }))
+
+  process.env.CTMUX_READY_TIMEOUT = '12.5'
+  assert.equal(new ctmux.Client({ socketPath, stateDir: tmp }).readyTimeout, 12.5)
+  process.env.CTMUX_READY_TIMEOUT = 'abc'
+  assert.throws(
+    () => new ctmux.Client({ socketPath, stateDir: tmp }),
+    (err) => err.code === 'InvalidInput' && /CTMUX_READY_TIMEOUT/.test(err.message)
+  )
+  // The option wins: the variable is not read then.
+  assert.equal(new ctmux.Client({ socketPath, stateDir: tmp, readyTimeout: 45 }).readyTimeout, 45)
+})

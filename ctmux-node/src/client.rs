@@ -31,6 +31,9 @@ pub struct ClientOptions {
     /// control-mode connection: ~0.1 ms per command, pushed completion and patterns).
     /// Default: `$CTMUX_BACKEND`, else process.
     pub backend: Option<String>,
+    /// Seconds a new pane's shell may take to draw its prompt before an exec in it fails
+    /// (more than 0, at most one day). Default: `$CTMUX_READY_TIMEOUT`, else 30.
+    pub ready_timeout: Option<f64>,
 }
 
 /// Options of `client.sessionCreate(name, options)`.
@@ -120,12 +123,19 @@ pub struct Client {
 
 #[napi]
 impl Client {
-    /// `new Client({ socketName?, socketPath?, stateDir? })` (no tmux call).
+    /// `new Client({ socketName?, socketPath?, stateDir?, backend?, readyTimeout? })` (no tmux
+    /// call).
     #[napi(constructor)]
     pub fn new(env: Env, options: Option<ClientOptions>) -> Result<Self> {
-        let (name, path, state_dir, backend) = match options {
-            Some(o) => (o.socket_name, o.socket_path, o.state_dir, o.backend),
-            None => (None, None, None, None),
+        let (name, path, state_dir, backend, ready_timeout) = match options {
+            Some(o) => (
+                o.socket_name,
+                o.socket_path,
+                o.state_dir,
+                o.backend,
+                o.ready_timeout,
+            ),
+            None => (None, None, None, None, None),
         };
         let built = convert::socket(name, path)
             .and_then(ctmux_core::Server::new)
@@ -137,11 +147,21 @@ impl Client {
                 if let Some(kind) = backend {
                     builder = builder.backend_kind(kind.parse()?);
                 }
+                if let Some(seconds) = ready_timeout {
+                    builder = builder
+                        .ready_timeout(ctmux_core::client::ready_timeout_from_secs(seconds)?);
+                }
                 builder.build()
             });
         Ok(Client {
             inner: built.js_err(&env)?,
         })
+    }
+
+    /// Seconds a new pane's shell may take to draw its prompt before an exec in it fails.
+    #[napi(getter)]
+    pub fn ready_timeout(&self) -> f64 {
+        self.inner.ready_timeout().as_secs_f64()
     }
 
     /// Create a detached session.
@@ -253,6 +273,8 @@ pub struct SessionRestoreOptions {
     pub no_exec: Option<bool>,
     /// Replace an existing session of that name.
     pub replace: Option<bool>,
+    /// When some pane's command cannot be started, keep what was built.
+    pub keep_partial: Option<bool>,
 }
 
 /// Options of `client.subscribe(options)`: every field narrows; none takes everything.
@@ -610,6 +632,7 @@ impl Client {
                     dry_run: o.dry_run.unwrap_or(false),
                     no_exec: o.no_exec.unwrap_or(false),
                     replace: o.replace.unwrap_or(false),
+                    keep_partial: o.keep_partial.unwrap_or(false),
                 },
                 None => ctmux_core::RestoreOptions::default(),
             };

@@ -116,7 +116,9 @@ impl IsolatedServer {
 }
 
 /// A client of one tmux server: `socket_name` (`tmux -L`), `socket_path` (`tmux -S`) or, with
-/// neither, the user's default server; `state_dir` defaults to the per-user state dir.
+/// neither, the user's default server; `state_dir` defaults to the per-user state dir;
+/// `ready_timeout` (seconds) is how long a new pane's shell may take to draw its prompt
+/// (default: `$CTMUX_READY_TIMEOUT`, else 30).
 #[pyclass(module = "ctmux", frozen)]
 pub(crate) struct Client {
     pub(crate) inner: ctmux_core::Ctmux,
@@ -125,13 +127,14 @@ pub(crate) struct Client {
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (socket_name=None, socket_path=None, state_dir=None, backend=None))]
+    #[pyo3(signature = (socket_name=None, socket_path=None, state_dir=None, backend=None, ready_timeout=None))]
     fn new(
         py: Python<'_>,
         socket_name: Option<String>,
         socket_path: Option<PathBuf>,
         state_dir: Option<PathBuf>,
         backend: Option<String>,
+        ready_timeout: Option<f64>,
     ) -> PyResult<Self> {
         let inner = detached(py, || {
             let socket = convert::socket(socket_name, socket_path)?;
@@ -142,9 +145,19 @@ impl Client {
             if let Some(kind) = backend {
                 builder = builder.backend_kind(kind.parse()?);
             }
+            if let Some(seconds) = ready_timeout {
+                builder =
+                    builder.ready_timeout(ctmux_core::client::ready_timeout_from_secs(seconds)?);
+            }
             builder.build()
         })?;
         Ok(Client { inner })
+    }
+
+    /// How long a new pane's shell may take to draw its prompt, in seconds.
+    #[getter]
+    fn ready_timeout(&self) -> f64 {
+        self.inner.ready_timeout().as_secs_f64()
     }
 
     /// Create a detached session (`width` and `height` together, or neither).
@@ -400,7 +413,8 @@ impl Client {
     }
 
     /// Restore the session saved in `file`; returns a `RestoreReport`.
-    #[pyo3(signature = (file, name=None, dry_run=false, no_exec=false, replace=false))]
+    #[pyo3(signature = (file, name=None, dry_run=false, no_exec=false, replace=false, keep_partial=false))]
+    #[allow(clippy::too_many_arguments)]
     fn session_restore(
         &self,
         py: Python<'_>,
@@ -409,6 +423,7 @@ impl Client {
         dry_run: bool,
         no_exec: bool,
         replace: bool,
+        keep_partial: bool,
     ) -> PyResult<Py<PyAny>> {
         detached_dict(py, || {
             let opts = ctmux_core::RestoreOptions {
@@ -416,6 +431,7 @@ impl Client {
                 dry_run,
                 no_exec,
                 replace,
+                keep_partial,
             };
             self.inner.snapshot_restore(&file, &opts)
         })

@@ -128,3 +128,57 @@ def test_backend_choice(server: ctmux.IsolatedServer, tmp_path: Path) -> None:
         assert (result.exit_code, result.output) == (5, "via\n")
     with pytest.raises(ctmux.InvalidInputError):
         ctmux.Client(socket_path=server.socket_path, backend="carrier-pigeon")  # type: ignore[arg-type]
+
+
+def test_ready_timeout(
+    server: ctmux.IsolatedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ready_timeout`` (seconds) beats ``$CTMUX_READY_TIMEOUT``, which beats the default (30);
+    a bad value of either is InvalidInputError."""
+    sock = server.socket_path
+    server.client().session_create("keeper")  # the server starts with its pinned shell
+    monkeypatch.delenv("CTMUX_READY_TIMEOUT", raising=False)
+    assert ctmux.Client(socket_path=sock, state_dir=tmp_path).ready_timeout == 30.0
+    client = ctmux.Client(socket_path=sock, state_dir=tmp_path, ready_timeout=45)
+    assert client.ready_timeout == 45.0
+    client = ctmux.Client(socket_path=sock, state_dir=tmp_path, ready_timeout=2.5)
+    assert client.ready_timeout == 2.5
+    result = client.session_create("rt").pane(0).run("echo ready", timeout=TIMEOUT)
+    assert (result.exit_code, result.output) == (0, "ready\n")
+    for bad in (0, 0.0, -1, float("nan"), float("inf"), 86_401):
+        with pytest.raises(ctmux.InvalidInputError, match="ready timeout"):
+            ctmux.Client(socket_path=sock, state_dir=tmp_path, ready_timeout=bad)
+    with pytest.raises(TypeError):
+        ctmux.Client(socket_path=sock, ready_timeout="45")  # type: ignore[arg-type]
+
+    monkeypatch.setenv("CTMUX_READY_TIMEOUT", "12.5")
+    assert ctmux.Client(socket_path=sock, state_dir=tmp_path).ready_timeout == 12.5
+    monkeypatch.setenv("CTMUX_READY_TIMEOUT", "abc")
+    with pytest.raises(ctmux.InvalidInputError, match="CTMUX_READY_TIMEOUT"):
+        ctmux.Client(socket_path=sock, state_dir=tmp_path)
+    # The option wins: the variable is not read then.
+    client = ctmux.Client(socket_path=sock, state_dir=tmp_path, ready_timeout=45)
+    assert client.ready_timeout == 45.0
+
+
+def test_relative_paths_are_made_absolute(
+    server: ctmux.IsolatedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative ``socket_path`` and ``state_dir`` are taken from the cwd at ``Client(...)``:
+    an exec in a pane whose cwd is elsewhere still finds its files, after a ``chdir`` too."""
+    sock = Path(server.socket_path)
+    server.client().session_create("keeper")  # the server starts with its pinned shell
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(sock.parent)
+    client = ctmux.Client(socket_path=sock.name, state_dir="rel-state")
+    monkeypatch.chdir(tmp_path)
+    assert os.fspath(sock) in repr(client)
+    session = client.session_create("rel", cwd=elsewhere)
+    result = session.pane(0).run("echo hi", timeout=TIMEOUT)
+    assert (result.exit_code, result.output) == (0, "hi\n")
+    assert (sock.parent / "rel-state").is_dir()
+    with pytest.raises(ctmux.InvalidInputError):
+        ctmux.Client(socket_path=sock, state_dir="")
+    with pytest.raises(ctmux.InvalidInputError):
+        ctmux.Client(socket_path="", state_dir=tmp_path)

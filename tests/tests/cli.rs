@@ -172,7 +172,14 @@ fn help_describes_every_command() {
     ] {
         assert!(help.contains(cmd), "--help lacks {cmd}");
     }
-    for word in ["--socket-path", "CTMUX_STATE_DIR", "124", "Exit codes"] {
+    for word in [
+        "--socket-path",
+        "CTMUX_STATE_DIR",
+        "--ready-timeout",
+        "CTMUX_READY_TIMEOUT",
+        "124",
+        "Exit codes",
+    ] {
         assert!(help.contains(word), "--help lacks {word}");
     }
     assert!(err.is_empty());
@@ -267,6 +274,15 @@ fn usage_errors_exit_2_with_json() {
             "session-list",
         ),
         (&["session-list", "extra"], "session-list"),
+        (&["--ready-timeout", "abc", "session-list"], "session-list"),
+        (&["--ready-timeout", "0", "session-list"], "session-list"),
+        (&["session-list", "--ready-timeout", "NaN"], "session-list"),
+        (
+            &["session-list", "--ready-timeout", "86401"],
+            "session-list",
+        ),
+        (&["session-list", "--ready-timeout", "5s"], "session-list"),
+        (&["session-list", "--ready-timeout"], "session-list"),
     ];
     for (args, command) in cases {
         let r = call(args);
@@ -1082,6 +1098,7 @@ fn spawn(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, Value) {
         .env_remove("CTMUX_SOCKET")
         .env_remove("CTMUX_SOCKET_PATH")
         .env_remove("CTMUX_STATE_DIR")
+        .env_remove("CTMUX_READY_TIMEOUT")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -1184,6 +1201,78 @@ fn binary_reads_environment() {
         ],
     );
     assert_eq!((code, v["kind"].as_str()), (1, Some("InvalidInput")), "{v}");
+}
+
+#[test]
+fn ready_timeout_option() {
+    let cli = Cli::new();
+    let r = cli.call(&["--ready-timeout", "abc", "session-list"]);
+    assert_error(&r, &["--ready-timeout abc"], 2, "InvalidInput");
+    assert!(r.stderr.contains("abc"), "{}", r.stderr);
+    let v = cli.ok(&["session-list", "--ready-timeout", "45"]);
+    assert_eq!(v["sessions"][0]["name"], "keeper", "{v}");
+    // Accepted before the command too (the reply then names the command).
+    let r = cli.call(&["--ready-timeout", "2.5", "session-create", "rt"]);
+    assert_eq!(
+        (r.code, &r.json["command"]),
+        (0, &json!("session-create")),
+        "{}",
+        r.json
+    );
+    let v = cli.ok(&[
+        "pane-exec",
+        "rt",
+        "0",
+        "echo ready",
+        "--wait",
+        "--timeout",
+        WAIT,
+        "--ready-timeout",
+        "45",
+    ]);
+    assert_eq!(
+        (v["exit_code"].as_i64(), v["output"].as_str()),
+        (Some(0), Some("ready\n")),
+        "{v}"
+    );
+}
+
+#[test]
+fn binary_reads_ready_timeout_environment() {
+    let Some(bin) = binary() else {
+        eprintln!(
+            "SKIPPED binary_reads_ready_timeout_environment: no ctmux binary; run `cargo build \
+             -p ctmux-cli`"
+        );
+        return;
+    };
+    let cli = Cli::new();
+    let g = cli.globals();
+    let mut args: Vec<&str> = g.iter().map(String::as_str).collect();
+    args.push("session-list");
+    for good in ["45", "2.5", ""] {
+        let (code, v) = spawn(&bin, &args, &[("CTMUX_READY_TIMEOUT", good)]);
+        assert_eq!(
+            (code, v["status"].as_str()),
+            (0, Some("success")),
+            "{good:?}: {v}"
+        );
+    }
+    for bad in ["abc", "0", "-3", "NaN", "86401", "5s"] {
+        let (code, v) = spawn(&bin, &args, &[("CTMUX_READY_TIMEOUT", bad)]);
+        assert_eq!(
+            (code, v["kind"].as_str()),
+            (1, Some("InvalidInput")),
+            "{bad:?}: {v}"
+        );
+        let msg = v["error"].as_str().unwrap_or("");
+        assert!(msg.contains("CTMUX_READY_TIMEOUT"), "{bad:?}: {v}");
+    }
+    // The option wins: the environment is not read then.
+    let mut with_option = args.clone();
+    with_option.extend(["--ready-timeout", "45"]);
+    let (code, v) = spawn(&bin, &with_option, &[("CTMUX_READY_TIMEOUT", "abc")]);
+    assert_eq!((code, v["status"].as_str()), (0, Some("success")), "{v}");
 }
 
 // Every pane command takes PANE as an index, a `%id` or a label.

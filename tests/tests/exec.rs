@@ -180,12 +180,36 @@ fn wait_without_a_ctmux_exec() {
 }
 
 #[test]
-fn pane_exit_during_exec_is_not_found() {
+fn exit_n_in_a_command_reports_n_and_the_pane_stays_usable() {
     let env = Env::new();
     let s = env.session("exits");
     let pane = s.pane_create(Some("quitter")).unwrap();
-    let e = pane.run("exit 3", T).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    pane.run("cd /tmp", T).unwrap();
+    let r = pane.run("echo bye; exit 3", T).unwrap();
+    assert_eq!((r.exit_code, r.output.as_str()), (3, "bye\n"));
+    // The shell was respawned in the exec's cwd, remain-on-exit is back off.
+    let r = pane.run("pwd", T).unwrap();
+    assert_eq!((r.exit_code, r.output.as_str()), (0, "/tmp\n"));
+    let roe = env
+        .client
+        .tmux(&[
+            "display-message",
+            "-p",
+            "-t",
+            &pane.id().to_string(),
+            "#{remain-on-exit}",
+        ])
+        .unwrap();
+    assert_eq!(roe.trim(), "off");
+    // Nobody waiting when it exits: the next exec records it and respawns.
+    let h = pane.exec("exit 4").unwrap();
+    drop(h);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pane.info().unwrap().dead {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(pane.run("echo alive", T).unwrap().output, "alive\n");
 }
 
 #[test]

@@ -344,20 +344,36 @@ fn signals_reach_the_job_not_the_shell() {
         assert_eq!(h.wait(T).unwrap().exit_code, code, "{sig}");
         assert_eq!(pane.info().unwrap().pid, shell, "shell survived {sig}");
     }
-    // SIGSTOP stops the job (the shell takes the terminal back and reports 128+19),
-    // SIGCONT resumes it (in the background, as bash does).
-    let h = pane.exec("sleep 100").unwrap();
+    // Pause and resume: SIGSTOP stops the job (the shell takes the terminal back; the exec
+    // is still running), SIGCONT puts it back in the foreground (the shell's `fg`), where
+    // SIGINT reaches it and the exec reports its real final status.
+    let h = pane.exec("echo before; sleep 100; echo never").unwrap();
     wait_running(&pane, true);
     let groups = pane.signal("SIGSTOP").unwrap();
     let pgid = groups[0];
-    assert_eq!(h.wait(T).unwrap().exit_code, 128 + 19);
-    assert_eq!(ctmux_core::procfs::stat(pgid).unwrap().state, 'T');
-    assert_eq!(pane.signal("SIGCONT").unwrap(), vec![pgid]);
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while ctmux_core::procfs::stat(pgid).unwrap().state == 'T' {
-        assert!(std::time::Instant::now() < deadline, "job never resumed");
+    while pane.is_running().unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the job never stopped"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
+    assert_eq!(ctmux_core::procfs::stat(pgid).unwrap().state, 'T');
+    let e = h.wait(Some(Duration::from_millis(700))).unwrap_err();
+    assert_eq!(
+        e.kind(),
+        ErrorKind::Timeout,
+        "still running while stopped: {e}"
+    );
+    assert_eq!(pane.signal("SIGCONT").unwrap(), vec![pgid]);
+    assert!(pane.is_running().unwrap(), "back in the foreground");
+    assert_ne!(ctmux_core::procfs::stat(pgid).unwrap().state, 'T');
+    pane.signal("SIGINT").unwrap();
+    let r = h.wait(T).unwrap();
+    assert_eq!(r.exit_code, 130, "{r:?}");
+    assert!(r.output.starts_with("before\n"), "{r:?}");
+    assert!(!r.output.contains("__ctmux_fg"), "{r:?}");
     assert_eq!(pane.info().unwrap().pid, shell);
     // Unknown signal names, and no job to signal.
     assert_eq!(

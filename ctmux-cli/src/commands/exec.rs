@@ -3,6 +3,7 @@
 use super::pane;
 use crate::args::Target;
 use crate::output::{fields, to_fields, Failure, Fields, Outcome};
+use ctmux_core::exec::ExecOptions;
 use ctmux_core::{Ctmux, ExecResult};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -25,7 +26,13 @@ pub fn exec(
 ) -> Outcome {
     let pane = pane(client, target)?;
     let pane_id = pane.id().to_string();
-    let handle = pane.exec(cmd)?;
+    // This process may end before the command does (no --wait, or a --timeout): the shell
+    // reports to tmux and the bytes go to a file, for a later `pane-wait` in another process.
+    let opts = ExecOptions {
+        detached: true,
+        ..ExecOptions::default()
+    };
+    let handle = pane.exec_with(cmd, &opts)?;
     if !wait {
         return Ok(fields([
             ("pane_id", json!(pane_id)),

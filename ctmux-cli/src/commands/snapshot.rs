@@ -87,8 +87,9 @@ pub enum SnapshotCommand {
     /// nothing created), then rebuilds windows, panes in their directories, layouts, labels,
     /// metadata and history, shows saved contents, and starts each saved command in its
     /// pane. A session of that name already existing is AlreadyExists unless --replace. A
-    /// failure half-way removes the session it created. A missing working directory falls
-    /// back to $HOME, with a warning.
+    /// failure half-way removes the session it created (unless --keep-partial), naming each
+    /// pane that failed and why. The shells are waited for together, up to the ready timeout
+    /// (--ready-timeout). A missing working directory falls back to $HOME, with a warning.
     SessionRestore {
         /// Snapshot file or tmuxp workspace
         file: PathBuf,
@@ -104,6 +105,9 @@ pub enum SnapshotCommand {
         /// Replace an existing session of that name (only once the new one is complete)
         #[arg(long)]
         replace: bool,
+        /// When some pane's command cannot be started, keep what was built
+        #[arg(long)]
+        keep_partial: bool,
     },
     /// List saved snapshots, newest first -> snapshots: [{file, session, saved_at, bytes,
     /// windows, panes, error}]
@@ -200,12 +204,14 @@ pub fn run(client: &Ctmux, command: &SnapshotCommand) -> Outcome {
             dry_run,
             no_exec,
             replace,
+            keep_partial,
         } => {
             let opts = RestoreOptions {
                 name: name.clone(),
                 dry_run: *dry_run,
                 no_exec: *no_exec,
                 replace: *replace,
+                keep_partial: *keep_partial,
             };
             to_fields(&client.snapshot_restore(file, &opts)?)
         }

@@ -258,6 +258,24 @@ impl Backend for ControlBackend {
         let rx = conn.subscribe(SUBSCRIPTION_CAPACITY);
         (conn.attached_session().as_deref() == Some(session)).then_some(rx)
     }
+
+    /// Through the main connection when it is attached to `session`, else a listener
+    /// connection attached to it, else a connection of its own.
+    fn tap_session(&self, session: &str) -> Result<super::SessionTap> {
+        if let Some(tap) = self
+            .current_connection()
+            .and_then(|c| super::SessionTap::through(c, session))
+        {
+            return Ok(tap);
+        }
+        if let Some(tap) = self
+            .listener(session)
+            .and_then(|c| super::SessionTap::through(c, session))
+        {
+            return Ok(tap);
+        }
+        super::SessionTap::dedicated(self.server(), session)
+    }
 }
 
 impl Drop for ControlBackend {

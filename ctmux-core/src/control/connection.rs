@@ -98,12 +98,6 @@ impl Subscription {
         (sub, Subscription { rx, lost })
     }
 
-    /// A subscription to nothing (its channel is already closed), for tests.
-    #[cfg(test)]
-    pub(crate) fn closed() -> Subscription {
-        Subscription::lossy(1).1
-    }
-
     fn lost(&self) -> bool {
         self.lost.swap(false, Ordering::AcqRel)
     }
@@ -147,6 +141,41 @@ impl Subscription {
             return Ok(Notification::Lost);
         }
         self.rx.try_recv()
+    }
+}
+
+/// A lossless stream of one session's pushed notifications (see
+/// [`crate::Backend::tap_session`]), holding the connection it comes from open.
+#[derive(Debug)]
+pub struct SessionTap {
+    /// The notifications, none dropped: the connection's reader waits while this is full,
+    /// so the receiver must keep reading (or drop it).
+    pub rx: Receiver<Notification>,
+    /// The connection, kept open as long as the tap lives.
+    pub conn: Arc<Connection>,
+}
+
+/// How many notifications a [`SessionTap`] holds unread.
+const TAP_CAPACITY: usize = 4096;
+
+impl SessionTap {
+    /// A tap through `conn` if it is attached to `session` (an id, `$3`): subscribes first,
+    /// then checks, so nothing pushed after the call is missed.
+    pub fn through(conn: Arc<Connection>, session: &str) -> Option<SessionTap> {
+        let rx = conn.subscribe_lossless(TAP_CAPACITY);
+        (conn.attached_session().as_deref() == Some(session)).then_some(SessionTap { rx, conn })
+    }
+
+    /// A tap through a connection of its own, attached to `session` (~3 ms to open; it closes
+    /// when the tap is dropped).
+    ///
+    /// # Errors
+    /// As [`Connection::open`].
+    pub fn dedicated(server: &Server, session: &str) -> Result<SessionTap> {
+        let conn = Arc::new(Connection::open(server, Some(session))?);
+        SessionTap::through(conn, session).ok_or_else(|| {
+            Error::not_found("session", format!("{session} (the tap could not attach)"))
+        })
     }
 }
 

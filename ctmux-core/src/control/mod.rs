@@ -17,5 +17,5 @@ pub mod connection;
 pub mod protocol;
 
 pub use backend::ControlBackend;
-pub use connection::{Connection, Subscription, CONTROL_TERM};
+pub use connection::{Connection, SessionTap, Subscription, CONTROL_TERM};
 pub use protocol::{Event, Guard, Notification, Parser, Reply};

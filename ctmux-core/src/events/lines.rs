@@ -7,8 +7,9 @@
 //! stays), a `\r` before the line end is dropped, and after a `\r` inside the line only the
 //! text written after it is kept (progress bars). Invalid UTF-8 becomes U+FFFD.
 //!
-//! The exec end marker that ctmux's prompt hook prints concealed
-//! (`ESC[8m ctmux:<id>:<rc>:end ESC[28m`) is taken out of the text and reported on its own.
+//! The exec end marker that ctmux's wrapper prints (an OSC sequence, see `crate::marker`) is
+//! reported on its own, and the shell's echo of the line ctmux types to start an exec
+//! (` . '<state>/exec/<id>.sh'`) is not a line at all ([`Line::hidden`]).
 
 /// Longest line kept whole; a longer run of bytes without `\n` is cut into pieces this long.
 pub const MAX_LINE: usize = 1 << 20;
@@ -20,6 +21,8 @@ pub struct Line {
     pub text: String,
     /// An exec end marker found in this line: `(exec id, exit status)`.
     pub finished: Option<(String, i32)>,
+    /// The line is the shell's echo of ctmux's exec wrapper line, which readers leave out.
+    pub hidden: bool,
 }
 
 /// Splits pushed bytes into [`Line`]s. One per pane.
@@ -70,16 +73,12 @@ pub fn clean(raw: &[u8]) -> Line {
         let b = raw[i];
         match b {
             0x1b => {
-                // Concealed end marker: ESC[8m ctmux:<id>:<rc>:end ESC[28m
-                if raw[i..].starts_with(b"\x1b[8mctmux:") {
-                    if let Some(m) = crate::marker::at_start(&raw[i + 4..]) {
-                        finished = Some((String::from_utf8_lossy(m.id).into_owned(), m.rc));
-                        i += 4 + m.len;
-                        if raw[i..].starts_with(b"\x1b[28m") {
-                            i += 5;
-                        }
-                        continue;
+                if let Some(m) = crate::marker::at_start(&raw[i..]) {
+                    if let crate::marker::Kind::End(rc) = m.kind {
+                        finished = Some((String::from_utf8_lossy(m.id).into_owned(), rc));
                     }
+                    i += m.len;
+                    continue;
                 }
                 i += escape_len(&raw[i..]);
             }
@@ -101,8 +100,10 @@ pub fn clean(raw: &[u8]) -> Line {
             }
         }
     }
+    let text = String::from_utf8_lossy(&text).into_owned();
     Line {
-        text: String::from_utf8_lossy(&text).into_owned(),
+        hidden: crate::marker::is_wrapper_echo(&text),
+        text,
         finished,
     }
 }
@@ -166,16 +167,15 @@ mod tests {
 
     #[test]
     fn finds_and_removes_the_end_marker() {
-        let out = lines(&[b"x\x1b[8mctmux:3x00ab:", b"17:end\x1b[28m\r\n$ "]);
+        let out = lines(&[b"x\x1b]ctmux;e;3x00ab;", b"17\x07\r\n$ "]);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].text, "x");
         assert_eq!(out[0].finished, Some(("3x00ab".into(), 17)));
-        assert_eq!(
-            clean(b"ctmux:3x00ab:1:end").finished,
-            None,
-            "must be concealed"
-        );
-        assert_eq!(clean(b"\x1b[8mctmux:3x00ab::end").finished, None);
+        assert_eq!(clean(b"\x1b]ctmux;e;3x00ab;\x07").finished, None);
+        let start = clean(b"\x1b]ctmux;s;3x00ab\x07out");
+        assert_eq!((start.text.as_str(), start.finished), ("out", None));
+        assert!(clean(b"$  . '/tmp/st/exec/3x00ab.sh'").hidden);
+        assert!(!clean(b"$ ls").hidden);
     }
 
     #[test]

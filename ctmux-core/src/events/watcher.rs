@@ -492,6 +492,9 @@ fn pump(
                             continue;
                         }
                     }
+                    if line.hidden {
+                        continue;
+                    }
                     *seq += 1;
                     if wants_output {
                         hub.publish(EventBody::Output {

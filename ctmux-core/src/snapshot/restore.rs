@@ -20,6 +20,7 @@ use crate::pane::{Pane, LABEL_OPTION, META_PREFIX};
 use crate::session::Session;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// Bytes of argv sent in one tmux call (tmux refuses a command message over ~16 KiB).
 const CALL_BYTES: usize = 12 * 1024;
@@ -38,6 +39,9 @@ pub struct RestoreOptions {
     /// If a session with the name exists, replace it (the new one is built under a temporary
     /// name first; the old one is killed only once the new one is complete).
     pub replace: bool,
+    /// When some pane's command cannot be started, keep what was built (the error still
+    /// names each pane that failed and why) instead of removing the session.
+    pub keep_partial: bool,
 }
 
 /// A command restore runs (or would run) in a pane.
@@ -277,7 +281,14 @@ pub fn restore(
     let built = build(client, &snap, &mut report, &sid, &first)
         .and_then(|files| start_commands(client, &report, &files, &sid, &build_name));
     if let Err(e) = built {
-        let _ = client.tmux(&["kill-session", "-t", &sid]);
+        if !opts.keep_partial
+            || report
+                .windows
+                .iter()
+                .all(|w| w.panes.iter().all(|p| p.pane_id.is_none()))
+        {
+            let _ = client.tmux(&["kill-session", "-t", &sid]);
+        }
         return Err(e);
     }
     if let Some(old) = existing {
@@ -516,8 +527,10 @@ fn build(
     Ok(files)
 }
 
-/// Start each pane's command (one thread per pane). A pane that shows saved contents is
-/// first given time to print them and for its shell to draw a prompt.
+/// Start each pane's command. The shells are waited for together (one pane listing per
+/// poll for all of them, up to the client's ready timeout), then the commands are typed, a few
+/// panes at a time. A pane that shows saved contents is first given time to print them.
+/// Fails naming every pane whose command could not be started, and why.
 fn start_commands(
     client: &Ctmux,
     report: &RestoreReport,
@@ -526,39 +539,123 @@ fn start_commands(
     name: &SessionName,
 ) -> Result<()> {
     let session = Session::new(client.clone(), sid.to_owned(), name.clone());
-    let mut jobs: Vec<(Pane, String, Option<&PathBuf>)> = Vec::new();
+    let mut jobs: Vec<(String, Pane, String, Option<&PathBuf>)> = Vec::new();
     for (wi, w) in report.windows.iter().enumerate() {
         for (pi, p) in w.panes.iter().enumerate() {
             let (Some(id), Some(c)) = (&p.pane_id, &p.command) else {
                 continue;
             };
-            let id: PaneId = id.parse()?;
+            let pane_id: PaneId = id.parse()?;
             jobs.push((
-                Pane::new(session.clone(), id),
+                format!("window {} pane {} ({id})", w.index, p.index),
+                Pane::new(session.clone(), pane_id),
                 c.clone(),
                 files.get(&(wi, pi)),
             ));
         }
     }
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    wait_shells_ready(client, sid, &jobs)?;
+    let opts = crate::exec::ExecOptions {
+        detached: true,
+        capture: false,
+        ..Default::default()
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs
-            .iter()
-            .map(|(pane, c, file)| {
-                scope.spawn(move || {
-                    if let Some(file) = file {
-                        wait_contents_shown(pane, file);
-                    }
-                    pane.exec(c).map(|_| ())
-                })
+        for _ in 0..jobs.len().min(START_THREADS) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((at, pane, c, file)) = jobs.get(i) else {
+                    return;
+                };
+                if let Some(file) = file {
+                    wait_contents_shown(pane, file);
+                }
+                if let Err(e) = pane.exec_with(c, &opts) {
+                    failures
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((i, format!("{at}: {e}")));
+                }
+            });
+        }
+    });
+    let mut failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
+    if failures.is_empty() {
+        return Ok(());
+    }
+    failures.sort();
+    Err(Error::Tmux {
+        command: "restore".into(),
+        message: format!(
+            "{} of {} commands could not be started: {}",
+            failures.len(),
+            jobs.len(),
+            failures
+                .into_iter()
+                .map(|(_, m)| m)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    })
+}
+
+/// How many panes' commands are typed at once.
+const START_THREADS: usize = 8;
+
+/// Wait until every pane's shell has drawn its prompt: one listing of the session's panes per
+/// poll (every 10 ms, growing to 100 ms), up to the client's ready timeout.
+fn wait_shells_ready(
+    client: &Ctmux,
+    sid: &str,
+    jobs: &[(String, Pane, String, Option<&PathBuf>)],
+) -> Result<()> {
+    let timeout = client.ready_timeout();
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        let out = client.tmux(&[
+            "list-panes",
+            "-s",
+            "-t",
+            sid,
+            "-F",
+            "#{pane_id} #{cursor_x} #{cursor_y} #{history_size} #{pane_dead}",
+        ])?;
+        let ready: std::collections::HashSet<&str> = out
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split(' ').collect();
+                let ok = f.len() == 5 && f[4] != "1" && (f[1] != "0" || f[2] != "0" || f[3] != "0");
+                ok.then_some(f[0])
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::invalid("restore", "a thread panicked")))
+        let waiting: Vec<&str> = jobs
+            .iter()
+            .filter(|(_, p, _, file)| {
+                file.is_none() && !ready.contains(p.id().to_string().as_str())
             })
-            .collect::<Result<Vec<()>>>()
-    })?;
-    Ok(())
+            .map(|(at, ..)| at.as_str())
+            .collect();
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Timeout {
+                what: format!(
+                    "the shells of {} panes to draw their prompt ({})",
+                    waiting.len(),
+                    waiting.join(", ")
+                ),
+                seconds: timeout.as_secs_f64(),
+                partial: Default::default(),
+            });
+        }
+        std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
 }

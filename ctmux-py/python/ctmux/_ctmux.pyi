@@ -400,7 +400,10 @@ class Client:
         socket_path: StrPath | None = None,
         state_dir: StrPath | None = None,
         backend: Literal["process", "control"] | None = None,
+        ready_timeout: float | None = None,
     ) -> Client: ...
+    @property
+    def ready_timeout(self) -> float: ...
     def session_create(
         self,
         name: str,
@@ -464,6 +467,7 @@ class Client:
         dry_run: bool = False,
         no_exec: bool = False,
         replace: bool = False,
+        keep_partial: bool = False,
     ) -> RestoreReport: ...
     def session_snapshots(self, name: str | None = None) -> list[SnapshotEntry]: ...
     def session_snapshot_delete(self, file: StrPath) -> None: ...
