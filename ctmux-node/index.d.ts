@@ -203,10 +203,16 @@ export declare class Pane {
   status(): Promise<PaneStatus>
   /** Whether a foreground job other than the shell runs. */
   isRunning(): Promise<boolean>
-  /** Start `command` in the pane's shell; resolves at once with its handle. */
-  exec(command: string): Promise<ExecHandle>
-  /** Run `command` and wait for it, at most `timeoutSeconds` (default: no limit). */
-  run(command: string, timeoutSeconds?: number | undefined | null): Promise<ExecResult>
+  /**
+   * Start `command` in the pane's shell; resolves at once with its handle. `options` as
+   * for `run`.
+   */
+  exec(command: string, options?: ExecOptions | undefined | null): Promise<ExecHandle>
+  /**
+   * Run `command` and wait for it, at most `timeoutSeconds` (default: no limit).
+   * `options`: `raw` (also the bytes written, `outputRaw`), `maxOutput`, `memoryCap`.
+   */
+  run(command: string, timeoutSeconds?: number | undefined | null, options?: ExecOptions | undefined | null): Promise<ExecResult>
   /**
    * Run `command`; after `timeoutSeconds` send it SIGINT and reject with `code: 'Timeout'`
    * and the output so far in `partialOutput`.
@@ -268,6 +274,13 @@ export declare class Pane {
   metrics(intervalMs?: number | undefined | null, processes?: boolean | undefined | null): Promise<PaneMetrics>
   /** Kill the pane (its session too if it was the last pane). */
   kill(): Promise<void>
+  /**
+   * Clear ctmux's exec state on the pane (the way out when its last exec will never
+   * report): a pending exec is recorded as finished (-1), `remain-on-exit` is put back,
+   * ctmux's `pipe-pane` is closed and the exec's files are removed. The shell and any job
+   * in it are left alone.
+   */
+  reset(): Promise<void>
   /**
    * Set the pane's `kind` limit (`'cpu'`, percent of one core, or `'memory'`, MiB) to
    * `value`; `mode` and `graceSeconds` when given. Resolves with the limits now set.
@@ -455,18 +468,44 @@ export interface DaemonStatus {
   autosaves: Array<AutosaveStatus>
 }
 
+/** Options of `pane.exec` and `pane.run`; an absent one takes the core's default. */
+export interface ExecOptions {
+  /** Also keep the bytes the command writes (`ExecResult.outputRaw`). Default false. */
+  raw?: boolean
+  /** Keep at most this many bytes of output; beyond it `truncated` is set. Default: no cap. */
+  maxOutput?: number
+  /**
+   * Bytes of output kept in memory; beyond it the output goes to a file (`outputFile`,
+   * `rawFile`). Default 16 MiB.
+   */
+  memoryCap?: number
+}
+
 /** A finished command: its real exit status and its own output. */
 export interface ExecResult {
   /** The shell's `$?` (130 after SIGINT, 127 command not found, ...). */
   exitCode: number
-  /** What the command printed (no prompt, no echoed command line). */
+  /**
+   * What the command printed (no prompt, no echoed command line), as a terminal shows it;
+   * beyond the memory cap its last part (the whole text is in `outputFile`).
+   */
   output: string
   /** Seconds from the exec's start until ctmux saw it finish. */
   duration: number
   /** The exec's id. */
   execId: string
-  /** Whether the start of the output had scrolled out of the pane's history. */
+  /** Whether `output` is incomplete (cut by `maxOutput`, or not collectable). */
   truncated: boolean
+  /**
+   * The bytes the command wrote to the terminal, exactly (with `{ raw: true }`). A Node
+   * `Buffer`, declared as its base class `Uint8Array` so the typings need no
+   * `@types/node`.
+   */
+  outputRaw?: Uint8Array
+  /** The file holding the whole text, when it was larger than the memory cap. */
+  outputFile?: string
+  /** The file holding all raw bytes, when they were larger than the memory cap. */
+  rawFile?: string
 }
 
 /**
@@ -1059,6 +1098,8 @@ export interface SessionRestoreOptions {
   noExec?: boolean
   /** Replace an existing session of that name. */
   replace?: boolean
+  /** When some pane's command cannot be started, keep what was built. */
+  keepPartial?: boolean
 }
 
 /** Options of `client.sessionSave(name, options)`. */

@@ -59,6 +59,7 @@ PEERS = [
 WORKLOADS = {
     "exec_true": ((30, 5), (5, 2), ([], [])),
     "exec_sleep": ((15, 4), (5, 2), ([], [])),
+    "exec_output_1mb": ((5, 2), (2, 1), ([], [])),
     "pattern_latency": ((12, 4), (5, 2), ([], [])),
     "send_keys": ((100, 20), (5, 2), ([], [])),
     "capture": ((50, 10), (5, 2), ([], [])),
@@ -74,6 +75,14 @@ METRICS = [
     ("exec_true", "run `true`, detect completion and read its exit status"),
     ("exec_sleep_20ms", "run `sleep 0.02`, detect completion and exit status (20 ms of it "
                         "is the command)"),
+    ("exec_output_1mb", "run a command writing 1 MB (10 000 lines of 99 `x`), detect completion, "
+                        "exit status and get its output (peers: one capture of the scrollback "
+                        "after the marker)"),
+    ("exec_output_1mb_bytes", "bytes of that output the driver got back, of 1 000 000 (cell: "
+                              "median / min, no ratio): ctmux reads the pane's byte stream; "
+                              "the peers get what the scrollback still holds, at most "
+                              "`history-limit` lines (50 000 here, tmux's default 2000 would "
+                              "leave them ~200 kB)"),
     ("pattern_latency", "pane prints a stamped line; watcher sees it (seen - stamp)"),
     ("send_keys", "send one literal key"),
     ("capture_50", "capture 50 lines (screen + 10 of history)"),
@@ -325,6 +334,9 @@ def report(samples, checks, peers, info, started, elapsed, quick):
                 cells.append("-")
                 continue
             med = statistics.median(xs)
+            if metric.endswith("_bytes"):  # a count, not a time: median / min, no ratio
+                cells.append(f"**{med:.0f}** / {min(xs):.0f}")
+                continue
             cell = f"**{fmt(med)}** / {fmt(p90(xs))}"
             if p != REF and metric in ref:
                 cell += f" ({ratio(med, ref[metric])})"
@@ -377,7 +389,8 @@ def goals(samples, ref, peers):
              f"{sh / ref['pattern_latency']:.1f}x", sh / ref["pattern_latency"] >= 50)
     behind = []
     for (m, p), xs in sorted(samples.items()):
-        if p in ("ctmux-rust", "ctmux-rust-process", "ctmux-py") or m not in ref:
+        if p in ("ctmux-rust", "ctmux-rust-process", "ctmux-py") or m not in ref \
+                or m.endswith("_bytes"):
             continue
         if statistics.median(xs) <= ref[m]:
             behind.append(f"`{m}` vs {dict(PEERS)[p]} ({ratio(statistics.median(xs), ref[m])})")
@@ -419,6 +432,12 @@ NOTES = {
         "poll costs them a poll period (libtmux 10 ms, shell 100 ms). Fix: take the notifier "
         "off the prompt's path (docs/control-mode.md, \"Still to come\") and end the wait on "
         "the end marker seen in `%output`."),
+    "exec_output_1mb": (
+        "ctmux's `run` returns the command's whole output from the pane's byte stream "
+        "(docs/exec.md), parsed and cleaned; the peers wait for their marker and read back "
+        "the scrollback in one `capture-pane -S -`, which costs tmux little for 10 000 lines "
+        "but holds at most `history-limit` lines: compare `exec_output_1mb_bytes` before the "
+        "times."),
     "pattern_latency": (
         "`Pane::watch` / `wait_for` re-read the pane every 50 ms whatever the backend "
         "(ctmux-core/src/watch.rs), so latency is spread over 0-50 ms plus one capture. The "
@@ -471,7 +490,8 @@ METHOD = (
     "clock); CPU is utime + stime (+ reaped children) from `/proc`, in 10 ms ticks, of the "
     "driver and every live descendant (the control client `tmux -C` included), and "
     "separately of the tmux server. Untimed between samples: clearing the line or the "
-    "history every 50 samples, waiting for the prompt, killing sessions. Numbers move with "
+    "history every 50 samples (before every sample of `exec_output_1mb`), waiting for the "
+    "prompt, killing sessions. Numbers move with "
     "machine load (2 shared cores here): compare rows of the same run, not across runs."
 )
 

@@ -130,7 +130,10 @@ pub enum Command {
     /// with pane-wait). With --wait, waits and prints the command's real exit code and its
     /// output (without prompt or echo); the ctmux call still exits 0 when the command exits
     /// non-zero. A pane already running a job is Busy. With --timeout, a wait that runs out
-    /// exits 124 with the output so far and leaves the command running.
+    /// exits 124 with the output so far and leaves the command running. With --raw, also
+    /// output_raw: the bytes the command wrote to the terminal, exactly, in base64. Output
+    /// larger than ctmux's memory cap is cut to its last part, and output_file (raw_file)
+    /// names the file holding all of it.
     PaneExec {
         /// The session and pane
         #[command(flatten)]
@@ -144,6 +147,14 @@ pub enum Command {
         /// Give up waiting after SECONDS (decimals allowed); needs --wait
         #[arg(long, value_name = "SECONDS", requires = "wait", value_parser = parse_seconds)]
         timeout: Option<Duration>,
+        /// Also print output_raw: the bytes the command wrote (tabs, \r\n, escape
+        /// sequences), base64; needs --wait
+        #[arg(long, requires = "wait")]
+        raw: bool,
+        /// Keep at most BYTES of output (a whole number); beyond that truncated is true;
+        /// needs --wait
+        #[arg(long, value_name = "BYTES", requires = "wait")]
+        max_output: Option<u64>,
     },
     /// Run a command, interrupting it after SECONDS -> exec_id, exit_code, output, duration
     ///
@@ -159,6 +170,17 @@ pub enum Command {
         /// Seconds before the command is interrupted (decimals allowed)
         #[arg(value_parser = parse_seconds)]
         seconds: Duration,
+    },
+    /// Clear ctmux's exec state on the pane -> pane_id
+    ///
+    /// The way out for a pane whose last exec will never report (pane-exec says Busy, "exec
+    /// ... has not finished"): that exec is recorded as finished (exit_code -1),
+    /// remain-on-exit is put back, ctmux's pipe-pane is closed and the exec's private files
+    /// are removed. The pane's shell and any job running in it are left alone.
+    PaneReset {
+        /// The session and pane
+        #[command(flatten)]
+        target: Target,
     },
     /// Wait for the pane's current work -> exit_code, output (+ exec_id, duration, truncated)
     ///
@@ -407,6 +429,7 @@ impl Command {
             | PaneExec { target, .. }
             | PaneExecTimeout { target, .. }
             | PaneWait { target, .. }
+            | PaneReset { target }
             | PaneIsRunning { target }
             | PaneStatus { target }
             | PaneCapture { target, .. }

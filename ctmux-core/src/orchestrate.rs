@@ -401,7 +401,9 @@ impl Ctmux {
             }
             step.action = UpAction::Started;
         }
-        let handle = pane.exec(&spec.command)?;
+        // Started to keep running (a service): nobody here waits for its output, and its
+        // status must reach tmux (`@ctmux-done`) for health checks in any process.
+        let handle = pane.exec_with(&spec.command, &crate::exec::ExecOptions::detached())?;
         step.exec_id = Some(handle.id().to_owned());
         Ok(step)
     }

@@ -82,6 +82,41 @@ pub(crate) fn whole(
         .transpose()
 }
 
+/// A JS number of bytes: a whole number in `0..=2^53 - 1`, else InvalidInput.
+fn bytes(what: &'static str, v: f64) -> ctmux_core::Result<u64> {
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    if v.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&v) {
+        Ok(v as u64)
+    } else {
+        Err(invalid(
+            what,
+            format!("{v} is not a whole, non-negative number of bytes"),
+        ))
+    }
+}
+
+/// The core's [`ctmux_core::exec::ExecOptions`]: its defaults, with `raw`, `maxOutput` and
+/// `memoryCap` when given (the core checks the values).
+pub(crate) fn exec_options(
+    raw: Option<bool>,
+    max_output: Option<f64>,
+    memory_cap: Option<f64>,
+) -> ctmux_core::Result<ctmux_core::exec::ExecOptions> {
+    let defaults = ctmux_core::exec::ExecOptions::default();
+    Ok(ctmux_core::exec::ExecOptions {
+        raw: raw.unwrap_or(defaults.raw),
+        max_output: match max_output {
+            Some(v) => Some(bytes("maxOutput", v)?),
+            None => defaults.max_output,
+        },
+        memory_cap: match memory_cap {
+            Some(v) => usize::try_from(bytes("memoryCap", v)?).unwrap_or(usize::MAX),
+            None => defaults.memory_cap,
+        },
+        ..defaults
+    })
+}
+
 /// `width` and `height` as the core's window size: both or neither.
 pub(crate) fn window_size(
     width: Option<f64>,

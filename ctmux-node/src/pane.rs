@@ -57,28 +57,40 @@ impl Pane {
         Blocking::task(move || pane.is_running())
     }
 
-    /// Start `command` in the pane's shell; resolves at once with its handle.
+    /// Start `command` in the pane's shell; resolves at once with its handle. `options` as
+    /// for `run`.
     #[napi(ts_return_type = "Promise<ExecHandle>")]
-    pub fn exec(&self, command: String) -> AsyncTask<Blocking<ExecHandle>> {
+    pub fn exec(
+        &self,
+        command: String,
+        options: Option<ExecOptions>,
+    ) -> AsyncTask<Blocking<ExecHandle>> {
         let pane = on(self);
+        let o = options.unwrap_or_default();
         Blocking::task(move || {
+            let opts = convert::exec_options(o.raw, o.max_output, o.memory_cap)?;
             Ok(ExecHandle {
-                inner: pane.exec(&command)?,
+                inner: pane.exec_with(&command, &opts)?,
             })
         })
     }
 
     /// Run `command` and wait for it, at most `timeoutSeconds` (default: no limit).
+    /// `options`: `raw` (also the bytes written, `outputRaw`), `maxOutput`, `memoryCap`.
     #[napi(ts_return_type = "Promise<ExecResult>")]
     pub fn run(
         &self,
         command: String,
         timeout_seconds: Option<f64>,
+        options: Option<ExecOptions>,
     ) -> AsyncTask<Blocking<ExecResult>> {
         let pane = on(self);
+        let o = options.unwrap_or_default();
         Blocking::task(move || {
             let timeout = convert::timeout(timeout_seconds)?;
-            pane.run(&command, timeout).map(ExecResult::from)
+            let opts = convert::exec_options(o.raw, o.max_output, o.memory_cap)?;
+            pane.run_with(&command, timeout, &opts)
+                .map(ExecResult::from)
         })
     }
 
@@ -260,6 +272,29 @@ impl Pane {
         let pane = on(self);
         Blocking::task(move || pane.kill())
     }
+
+    /// Clear ctmux's exec state on the pane (the way out when its last exec will never
+    /// report): a pending exec is recorded as finished (-1), `remain-on-exit` is put back,
+    /// ctmux's `pipe-pane` is closed and the exec's files are removed. The shell and any job
+    /// in it are left alone.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn reset(&self) -> AsyncTask<Blocking<()>> {
+        let pane = on(self);
+        Blocking::task(move || pane.reset())
+    }
+}
+
+/// Options of `pane.exec` and `pane.run`; an absent one takes the core's default.
+#[napi(object)]
+#[derive(Default)]
+pub struct ExecOptions {
+    /// Also keep the bytes the command writes (`ExecResult.outputRaw`). Default false.
+    pub raw: Option<bool>,
+    /// Keep at most this many bytes of output; beyond it `truncated` is set. Default: no cap.
+    pub max_output: Option<f64>,
+    /// Bytes of output kept in memory; beyond it the output goes to a file (`outputFile`,
+    /// `rawFile`). Default 16 MiB.
+    pub memory_cap: Option<f64>,
 }
 
 /// A command started with `pane.exec`; `wait()` collects its result.

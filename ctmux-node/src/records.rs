@@ -13,24 +13,38 @@ use std::collections::HashMap;
 pub struct ExecResult {
     /// The shell's `$?` (130 after SIGINT, 127 command not found, ...).
     pub exit_code: i32,
-    /// What the command printed (no prompt, no echoed command line).
+    /// What the command printed (no prompt, no echoed command line), as a terminal shows it;
+    /// beyond the memory cap its last part (the whole text is in `outputFile`).
     pub output: String,
     /// Seconds from the exec's start until ctmux saw it finish.
     pub duration: f64,
     /// The exec's id.
     pub exec_id: String,
-    /// Whether the start of the output had scrolled out of the pane's history.
+    /// Whether `output` is incomplete (cut by `maxOutput`, or not collectable).
     pub truncated: bool,
+    /// The bytes the command wrote to the terminal, exactly (with `{ raw: true }`). A Node
+    /// `Buffer`, declared as its base class `Uint8Array` so the typings need no
+    /// `@types/node`.
+    #[napi(ts_type = "Uint8Array")]
+    pub output_raw: Option<napi::bindgen_prelude::Buffer>,
+    /// The file holding the whole text, when it was larger than the memory cap.
+    pub output_file: Option<String>,
+    /// The file holding all raw bytes, when they were larger than the memory cap.
+    pub raw_file: Option<String>,
 }
 
 impl From<ctmux_core::ExecResult> for ExecResult {
     fn from(r: ctmux_core::ExecResult) -> Self {
+        let path = |p: std::path::PathBuf| p.to_string_lossy().into_owned();
         ExecResult {
             exit_code: r.exit_code,
             output: r.output,
             duration: r.duration.as_secs_f64(),
             exec_id: r.exec_id,
             truncated: r.truncated,
+            output_raw: r.output_raw.map(napi::bindgen_prelude::Buffer::from),
+            output_file: r.output_file.map(path),
+            raw_file: r.raw_file.map(path),
         }
     }
 }

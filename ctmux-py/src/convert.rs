@@ -55,6 +55,34 @@ pub(crate) fn count(what: &'static str, value: Option<i64>) -> ctmux_core::Resul
         .transpose()
 }
 
+/// The core's [`ctmux_core::ExecOptions`]: its defaults, with `raw`, and `max_output` and
+/// `memory_cap` when given (negative is InvalidInput; the core checks the rest).
+pub(crate) fn exec_options(
+    raw: bool,
+    max_output: Option<i64>,
+    memory_cap: Option<i64>,
+) -> ctmux_core::Result<ctmux_core::exec::ExecOptions> {
+    let bytes = |what: &'static str, v: i64| {
+        u64::try_from(v).map_err(|_| Error::InvalidInput {
+            what,
+            reason: format!("{v} is not a non-negative number of bytes"),
+        })
+    };
+    let defaults = ctmux_core::exec::ExecOptions::default();
+    Ok(ctmux_core::exec::ExecOptions {
+        raw,
+        max_output: match max_output {
+            Some(v) => Some(bytes("max_output", v)?),
+            None => defaults.max_output,
+        },
+        memory_cap: match memory_cap {
+            Some(v) => usize::try_from(bytes("memory_cap", v)?).unwrap_or(usize::MAX),
+            None => defaults.memory_cap,
+        },
+        ..defaults
+    })
+}
+
 /// `width` and `height` as the core's window size: both or neither, each fitting a `u16`
 /// (the core checks the real range).
 pub(crate) fn window_size(

@@ -49,36 +49,68 @@ impl Pane {
         detached(py, || self.inner.is_running())
     }
 
-    /// Start `command` in the pane's shell and return at once.
-    fn exec(&self, py: Python<'_>, command: String) -> PyResult<ExecHandle> {
-        let inner = detached(py, || self.inner.exec(&command))?;
+    /// Start `command` in the pane's shell and return at once. `raw=True` keeps the bytes
+    /// it writes too (`ExecResult.output_raw`); `max_output` caps the bytes of output kept
+    /// (beyond it `truncated` is set); `memory_cap` is how many bytes are kept in memory
+    /// before the output goes to a file. `None` means the core's default.
+    #[pyo3(signature = (command, raw=false, max_output=None, memory_cap=None))]
+    fn exec(
+        &self,
+        py: Python<'_>,
+        command: String,
+        raw: bool,
+        max_output: Option<i64>,
+        memory_cap: Option<i64>,
+    ) -> PyResult<ExecHandle> {
+        let inner = detached(py, || {
+            let opts = convert::exec_options(raw, max_output, memory_cap)?;
+            self.inner.exec_with(&command, &opts)
+        })?;
         Ok(ExecHandle { inner })
     }
 
-    /// Run `command` and wait for it, at most `timeout` seconds (default: no limit).
-    #[pyo3(signature = (command, timeout=None, *, cancel=None))]
+    /// Run `command` and wait for it, at most `timeout` seconds (default: no limit); `raw`,
+    /// `max_output` and `memory_cap` as for `exec`.
+    #[pyo3(signature = (
+        command, timeout=None, raw=false, max_output=None, memory_cap=None, *, cancel=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         py: Python<'_>,
         command: String,
         timeout: Option<f64>,
+        raw: bool,
+        max_output: Option<i64>,
+        memory_cap: Option<i64>,
         cancel: Option<PyRef<'_, CancelToken>>,
     ) -> PyResult<ExecResult> {
         wait(py, cancel.as_deref(), |cancel| {
             let timeout = convert::timeout(timeout)?;
-            self.inner.run_cancellable(&command, timeout, cancel)
+            let opts = convert::exec_options(raw, max_output, memory_cap)?;
+            // `Pane::run_with` whose wait stops when `cancel` says so.
+            self.inner
+                .exec_with(&command, &opts)?
+                .wait_cancellable(timeout, cancel)
         })
         .map(ExecResult::from)
     }
 
     /// Awaitable `run` (in a worker thread).
-    #[pyo3(signature = (command, timeout=None))]
+    #[pyo3(signature = (command, timeout=None, raw=false, max_output=None, memory_cap=None))]
     fn run_async<'py>(
         slf: &Bound<'py, Self>,
         command: String,
         timeout: Option<f64>,
+        raw: bool,
+        max_output: Option<i64>,
+        memory_cap: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        in_thread(slf.as_any(), "run", (command, timeout))
+        in_thread(
+            slf.as_any(),
+            "run",
+            (command, timeout, raw, max_output, memory_cap),
+        )
     }
 
     /// Run `command`; after `timeout` seconds send it SIGINT and raise `ctmux.TimeoutError`
@@ -271,6 +303,14 @@ impl Pane {
     /// Kill the pane (its session too if it was the last pane).
     fn kill(&self, py: Python<'_>) -> PyResult<()> {
         detached(py, || self.inner.kill())
+    }
+
+    /// Clear ctmux's exec state on the pane (the way out when its last exec will never
+    /// report): a pending exec is recorded as finished (-1), `remain-on-exit` is put back,
+    /// ctmux's `pipe-pane` is closed and the exec's files are removed. The shell and any job
+    /// in it are left alone.
+    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        detached(py, || self.inner.reset())
     }
 
     // ---- limits and metrics history (src/limits.rs) ------------------------------------

@@ -16,9 +16,16 @@ pub(crate) struct ExecResult {
     pub exec_id: String,
     /// The shell's `$?` (130 after SIGINT, 127 command not found, ...).
     pub exit_code: i32,
-    /// What the command printed (no prompt, no echoed command line).
+    /// What the command printed (no prompt, no echoed command line), as a terminal shows it;
+    /// beyond the memory cap its last part (the whole text is in `output_file`).
     pub output: String,
-    /// Whether the start of the output had scrolled out of the pane's history.
+    /// The bytes the command wrote to the terminal, exactly (`bytes`, with `raw=True`).
+    pub output_raw: Option<Vec<u8>>,
+    /// The file holding the whole text, when it was larger than the memory cap.
+    pub output_file: Option<String>,
+    /// The file holding all raw bytes, when they were larger than the memory cap.
+    pub raw_file: Option<String>,
+    /// Whether `output` is incomplete (cut by `max_output`, or not collectable).
     pub truncated: bool,
     /// Seconds from the exec's start until ctmux saw it finish.
     pub duration: f64,
@@ -26,10 +33,14 @@ pub(crate) struct ExecResult {
 
 impl From<ctmux_core::ExecResult> for ExecResult {
     fn from(r: ctmux_core::ExecResult) -> Self {
+        let path = |p: std::path::PathBuf| p.to_string_lossy().into_owned();
         ExecResult {
             exec_id: r.exec_id,
             exit_code: r.exit_code,
             output: r.output,
+            output_raw: r.output_raw,
+            output_file: r.output_file.map(path),
+            raw_file: r.raw_file.map(path),
             truncated: r.truncated,
             duration: r.duration.as_secs_f64(),
         }
@@ -247,7 +258,9 @@ macro_rules! records {
 }
 
 records! {
-    ExecResult { exit_code, output, duration, exec_id, truncated }
+    ExecResult {
+        exit_code, output, duration, exec_id, truncated, output_raw, output_file, raw_file,
+    }
     PatternMatch { line, matched_text }
     SessionInfo { id, name, windows, panes, attached, created, activity }
     PaneInfo {

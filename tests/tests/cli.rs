@@ -148,6 +148,7 @@ fn help_describes_every_command() {
         "pane-exec",
         "pane-exec-timeout",
         "pane-wait",
+        "pane-reset",
         "pane-is-running",
         "pane-status",
         "pane-capture",
@@ -187,7 +188,20 @@ fn help_describes_every_command() {
     for (cmd, words) in [
         (
             "pane-exec",
-            &["--wait", "--timeout", "<CMD>", "exit_code"][..],
+            &[
+                "--wait",
+                "--timeout",
+                "<CMD>",
+                "exit_code",
+                "--raw",
+                "--max-output",
+                "output_raw",
+                "base64",
+            ][..],
+        ),
+        (
+            "pane-reset",
+            &["<SESSION>", "<PANE>", "remain-on-exit", "Busy"],
         ),
         ("pane-watch-timeout", &["<REGEX>", "<SECONDS>", "--lines"]),
         ("session-create", &["--window-size", "--cwd"]),
@@ -737,6 +751,116 @@ fn pane_exec_timeout_command() {
         1,
         "NotFound",
     );
+}
+
+#[test]
+fn pane_exec_raw_and_max_output() {
+    use base64::Engine;
+    let cli = Cli::new();
+    cli.session("s");
+    let v = cli.ok(&[
+        "pane-exec",
+        "s",
+        "0",
+        r"printf 'a\tb\n'",
+        "--wait",
+        "--timeout",
+        WAIT,
+        "--raw",
+    ]);
+    assert_eq!(v["exit_code"], 0, "{v}");
+    assert_eq!(v["output"], "a\tb\n", "{v}");
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(v["output_raw"].as_str().expect("output_raw is a string"))
+        .expect("output_raw is base64");
+    assert!(raw.windows(2).any(|w| w == b"\r\n"), "{raw:?}");
+    assert!(raw.starts_with(b"a\tb"), "{raw:?}");
+    assert_eq!(v["truncated"], false, "{v}");
+    // Without --raw there is no output_raw, and a small output names no file.
+    let v = cli.ok(&["pane-exec", "s", "0", "echo plain", "--wait"]);
+    assert!(v.get("output_raw").is_none(), "{v}");
+    assert!(v.get("output_file").is_none(), "{v}");
+
+    let v = cli.ok(&[
+        "pane-exec",
+        "s",
+        "0",
+        "seq 1 1000",
+        "--wait",
+        "--timeout",
+        WAIT,
+        "--max-output",
+        "5",
+    ]);
+    assert_eq!(v["exit_code"], 0, "{v}");
+    assert_eq!(v["truncated"], true, "{v}");
+    assert!(v["output"].as_str().unwrap().len() <= 5, "{v}");
+
+    // Both options only mean something to a wait in this process.
+    let r = cli.call(&["pane-exec", "s", "0", "true", "--raw"]);
+    assert_error(&r, &["pane-exec --raw"], 2, "InvalidInput");
+    let r = cli.call(&["pane-exec", "s", "0", "true", "--max-output", "5"]);
+    assert_error(&r, &["pane-exec --max-output"], 2, "InvalidInput");
+    for bad in ["abc", "-1", "1.5", ""] {
+        let args = ["pane-exec", "s", "0", "true", "--wait", "--max-output", bad];
+        let r = cli.call(&args);
+        assert_error(&r, &args, 2, "InvalidInput");
+        assert_eq!(r.json["command"], "pane-exec");
+    }
+}
+
+#[test]
+fn pane_reset_clears_a_stuck_exec() {
+    let cli = Cli::new();
+    cli.session("s");
+    let id = cli.ok(&["pane-exec", "s", "0", "sleep 100"])["exec_id"].clone();
+    until("sleep to run", || {
+        cli.ok(&["pane-status", "s", "0"])["foreground_command"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("sleep")
+    });
+    let v = cli.ok(&["pane-status", "s", "0"]);
+    assert_eq!((&v["exec_id"], &v["exec_finished"]), (&id, &json!(false)));
+
+    let v = cli.ok(&["pane-reset", "s", "0"]);
+    assert!(v["pane_id"].as_str().unwrap().starts_with('%'), "{v}");
+    assert_eq!(v["session"], "s");
+    // The exec is over for ctmux; the job itself was left alone.
+    let v = cli.ok(&["pane-status", "s", "0"]);
+    assert_eq!(v["exec_finished"], true, "{v}");
+    assert_eq!(v["running"], true, "{v}");
+    assert!(
+        v["foreground_command"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("sleep"),
+        "{v}"
+    );
+    // A reset of a pane with nothing pending is fine too.
+    cli.ok(&["pane-reset", "s", "0"]);
+
+    cli.ok(&["pane-signal", "s", "0", "SIGTERM"]);
+    until("the pane to be idle", || {
+        cli.ok(&["pane-is-running", "s", "0"])["running"] == false
+    });
+    let v = cli.ok(&[
+        "pane-exec",
+        "s",
+        "0",
+        "echo after",
+        "--wait",
+        "--timeout",
+        WAIT,
+    ]);
+    assert_eq!(v["output"], "after\n", "{v}");
+
+    cli.fails(&["pane-reset", "s", "9"], 1, "NotFound");
+    cli.fails(&["pane-reset", "s", "%999"], 1, "NotFound");
+    cli.fails(&["pane-reset", "nope", "0"], 1, "NotFound");
+    cli.fails(&["pane-reset", "s", "%x"], 1, "InvalidInput");
+    let r = cli.call(&["pane-reset", "s"]);
+    assert_error(&r, &["pane-reset s"], 2, "InvalidInput");
 }
 
 #[test]
@@ -1300,6 +1424,7 @@ fn every_pane_command_accepts_index_id_and_label() {
         same(&cli.ok(&["pane-exec-timeout", "s", pane, "true", WAIT]));
         same(&cli.ok(&["pane-is-running", "s", pane]));
         same(&cli.ok(&["pane-status", "s", pane]));
+        same(&cli.ok(&["pane-reset", "s", pane]));
         same(&cli.ok(&["pane-capture", "s", pane, "10"]));
         same(&cli.ok(&["pane-has-pattern", "s", pane, "hi"]));
         same(&cli.ok(&["pane-watch", "s", pane, "hi"]));

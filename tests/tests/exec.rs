@@ -184,32 +184,17 @@ fn exit_n_in_a_command_reports_n_and_the_pane_stays_usable() {
     let env = Env::new();
     let s = env.session("exits");
     let pane = s.pane_create(Some("quitter")).unwrap();
-    pane.run("cd /tmp", T).unwrap();
-    let r = pane.run("echo bye; exit 3", T).unwrap();
+    pane.run("cd /tmp; x=kept", T).unwrap();
+    let r = pane.run("echo bye; exit 3; echo never", T).unwrap();
     assert_eq!((r.exit_code, r.output.as_str()), (3, "bye\n"));
-    // The shell was respawned in the exec's cwd, remain-on-exit is back off.
-    let r = pane.run("pwd", T).unwrap();
-    assert_eq!((r.exit_code, r.output.as_str()), (0, "/tmp\n"));
-    let roe = env
-        .client
-        .tmux(&[
-            "display-message",
-            "-p",
-            "-t",
-            &pane.id().to_string(),
-            "#{remain-on-exit}",
-        ])
-        .unwrap();
-    assert_eq!(roe.trim(), "off");
-    // Nobody waiting when it exits: the next exec records it and respawns.
-    let h = pane.exec("exit 4").unwrap();
-    drop(h);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !pane.info().unwrap().dead {
-        assert!(std::time::Instant::now() < deadline);
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    assert_eq!(pane.run("echo alive", T).unwrap().output, "alive\n");
+    // The wrapper caught the exit: the same shell, its cwd and variables, is still there.
+    let r = pane.run("pwd; echo $x", T).unwrap();
+    assert_eq!((r.exit_code, r.output.as_str()), (0, "/tmp\nkept\n"));
+    // In a subshell, exit is the subshell's own.
+    let r = pane.run("(exit 4); echo $?", T).unwrap();
+    assert_eq!((r.exit_code, r.output.as_str()), (0, "4\n"));
+    // During an exec, `exit` is the wrapper's function (removed when the exec ends).
+    assert_eq!(pane.run("type -t exit", T).unwrap().output, "function\n");
 }
 
 #[test]

@@ -193,7 +193,7 @@ fn health_rules() {
         "on",
     ])
     .unwrap();
-    p0.exec("exit 0").unwrap(); // the shell itself exits
+    p0.exec("builtin exit 0").unwrap(); // the shell itself exits (`exit` is caught)
     wait_dead(&p0);
     let h = c.session_health("svc").unwrap();
     assert_eq!(h.health, HealthState::Unhealthy, "{h:?}");

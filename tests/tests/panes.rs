@@ -347,7 +347,9 @@ fn signals_reach_the_job_not_the_shell() {
     // Pause and resume: SIGSTOP stops the job (the shell takes the terminal back; the exec
     // is still running), SIGCONT puts it back in the foreground (the shell's `fg`), where
     // SIGINT reaches it and the exec reports its real final status.
-    let h = pane.exec("echo before; sleep 100; echo never").unwrap();
+    let h = pane
+        .exec("sh -c 'echo before; sleep 100; echo never'")
+        .unwrap();
     wait_running(&pane, true);
     let groups = pane.signal("SIGSTOP").unwrap();
     let pgid = groups[0];

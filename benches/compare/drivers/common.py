@@ -52,6 +52,13 @@ class Metrics:
         self.results.setdefault(metric, []).append(value_ms)
 
 
+#: The command of ``exec_output_1mb`` (the same in every driver): 10 000 lines of 99 ``x``
+#: and a newline, exactly 1 000 000 bytes.
+OUTPUT_1MB_CMD = "printf '%099d\\n' $(seq 10000) | tr 0-9 x"
+OUTPUT_1MB_BYTES = 1_000_000
+OUTPUT_1MB_TEXT = ("x" * 99 + "\n") * 10_000
+
+
 def delay(i):
     """Sleep before the stamped line: 50-100 ms, spread over a 50 ms poll period."""
     return 0.05 + ((i * 0.61803398875) % 1.0) * 0.05

@@ -54,6 +54,24 @@ def exec_sleep(args, out):
     return exec_true(args, out, "sleep 0.02", "exec_sleep_20ms")
 
 
+def exec_output_1mb(args, out):
+    """A command writing 1 MB: time until exit status and the whole output are back."""
+    c = client(args)
+    _, p = one_pane(c)
+    for _ in range(args.iters):
+        common.tmux(args, "clear-history", "-t", p.id)  # untimed, as in every driver
+        t = now_ms()
+        r = p.run(common.OUTPUT_1MB_CMD, TIMEOUT)
+        out.push("exec_output_1mb", now_ms() - t)
+        ensure(r.exit_code == 0, f"exit code {r.exit_code}")
+        got = len(r.output.encode())
+        out.push("exec_output_1mb_bytes", got)
+        ensure(got == common.OUTPUT_1MB_BYTES, f"got {got} bytes of output")
+        ensure(r.output == common.OUTPUT_1MB_TEXT, "output is not 10000 lines of 99 x")
+    return (f"{args.iters} x exit 0 and all {common.OUTPUT_1MB_BYTES} bytes (10000 lines of "
+            "99 x) received")
+
+
 def pattern_latency(args, out):
     c = client(args)
     _, p = one_pane(c)
@@ -211,6 +229,6 @@ def cpu_watch_20(args, out):
 
 
 if __name__ == "__main__":
-    common.main({f.__name__: f for f in (exec_true, exec_sleep, pattern_latency, send_keys, capture,
-                                         build_32_tiled, sessions, save_restore_10, metrics_10,
-                                         cpu_watch_20)})
+    common.main({f.__name__: f for f in (exec_true, exec_sleep, exec_output_1mb, pattern_latency,
+                                         send_keys, capture, build_32_tiled, sessions,
+                                         save_restore_10, metrics_10, cpu_watch_20)})

@@ -92,6 +92,29 @@ def exec_sleep(args, out):
     return exec_true(args, out, "sleep 0.02", "exec_sleep_20ms")
 
 
+def exec_output_1mb(args, out):
+    """A command writing 1 MB, run as ``run`` runs any command (marker + 10 ms capture loop on
+    the screen), then what a libtmux user does to get the output: one capture of the whole
+    scrollback (``capture_pane(start="-")``), the lines between the typed command and the
+    marker. It gets what the pane's history still holds (``history-limit``), not more: the
+    received bytes are reported, not checked."""
+    _, p = one_pane(server(args))
+    for i in range(args.iters):
+        p.cmd("clear-history")  # untimed, as in every driver
+        t = now_ms()
+        code = run(p, common.OUTPUT_1MB_CMD, i)
+        lines = p.capture_pane(start="-")
+        done = max(k for k, line in enumerate(lines) if line == f"DONE_{i}:{code}")
+        typed = [k for k in range(done) if lines[k].startswith("$ ")
+                 and lines[k].endswith(f"{i} $?")]
+        body = lines[typed[-1] + 1 if typed else 0 : done]
+        got = sum(len(line.encode()) + 1 for line in body)
+        out.push("exec_output_1mb", now_ms() - t)
+        ensure(code == 0, f"exit code {code}")
+        out.push("exec_output_1mb_bytes", got)
+    return f"{args.iters} x exit 0 seen; output bytes as the scrollback held them"
+
+
 def pattern_latency(args, out):
     _, p = one_pane(server(args))
     for i in range(args.iters):
@@ -259,6 +282,6 @@ def cpu_watch_20(args, out):
 
 
 if __name__ == "__main__":
-    common.main({f.__name__: f for f in (exec_true, exec_sleep, pattern_latency, send_keys, capture,
-                                         build_32_tiled, sessions, save_restore_10, metrics_10,
-                                         cpu_watch_20)})
+    common.main({f.__name__: f for f in (exec_true, exec_sleep, exec_output_1mb, pattern_latency,
+                                         send_keys, capture, build_32_tiled, sessions,
+                                         save_restore_10, metrics_10, cpu_watch_20)})

@@ -121,6 +121,29 @@ w_exec_true() {
     CHECK="$ITERS x exit 0 seen; (exit 7) reported 7"
 }
 
+# exec_output_1mb: a command writing 1 MB (10000 lines of 99 x), run as `run` runs any command
+# (marker + capture-pane every POLL), then one `capture-pane -S -` of the scrollback and the
+# lines between the typed command and the marker: what the history still holds
+# (history-limit), reported in bytes, not checked.
+w_exec_output_1mb() {
+    local i t got cmd="printf '%099d\\n' \$(seq 10000) | tr 0-9 x"
+    one_pane
+    for ((i = 0; i < ITERS; i++)); do
+        "${T[@]}" clear-history -t "$PANE"
+        now && t=$NOW
+        run "$cmd" "$i"
+        got=$("${T[@]}" capture-pane -p -S - -t "$PANE" |
+            awk -v i="$i" -v code="$CODE" '
+                $0 == "DONE_" i ":" code { print n + 0; exit }
+                /^\$ / && substr($0, length($0) - length(i " $?") + 1) == i " $?" { n = 0; next }
+                { n += length($0) + 1 }')
+        now && push exec_output_1mb $((NOW - t))
+        [ "$CODE" = 0 ] || fail "exit code $CODE"
+        R[exec_output_1mb_bytes]+="${R[exec_output_1mb_bytes]:+,}${got:-0}"
+    done
+    CHECK="$ITERS x exit 0 seen; output bytes as the scrollback held them"
+}
+
 w_pattern_latency() {
     local i d seen
     one_pane
@@ -326,7 +349,7 @@ w_cpu_watch_20() {
 CHECK=""
 case "$WORKLOAD" in
 exec_sleep) w_exec_true ;;
-exec_true | pattern_latency | send_keys | capture | build_32_tiled | sessions | \
+exec_true | exec_output_1mb | pattern_latency | send_keys | capture | build_32_tiled | sessions | \
     save_restore_10 | metrics_10 | cpu_watch_20) "w_$WORKLOAD" ;;
 *) echo "unknown workload $WORKLOAD" >&2 && exit 2 ;;
 esac

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Workloads (the same list, the same checks, in every driver of the harness):
-//! `exec_true`, `exec_sleep` (metric `exec_sleep_20ms`), `pattern_latency`, `send_keys`, `capture` (metrics `capture_50` and
+//! `exec_true`, `exec_sleep` (metric `exec_sleep_20ms`), `exec_output_1mb` (metrics
+//! `exec_output_1mb` and `exec_output_1mb_bytes`: the bytes of output received), `pattern_latency`, `send_keys`, `capture` (metrics `capture_50` and
 //! `capture_2000`), `build_32_tiled`, `sessions` (`--count` sessions created then killed),
 //! `save_restore_10` (metrics `save_10` and `restore_10`), `metrics_10`, `cpu_watch_20`
 //! (metrics `cpu_watch_20` and `cpu_watch_20_server`: CPU milliseconds of this process tree
@@ -163,6 +164,50 @@ fn exec(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
         format!("(exit 7) gave {}", r.exit_code)
     })?;
     Ok(format!("{} x exit 0 seen; (exit 7) reported 7", a.iters))
+}
+
+/// The command of `exec_output_1mb`: 10 000 lines of 99 `x` and a newline, exactly
+/// 1 000 000 bytes (the same text in every driver).
+const OUTPUT_1MB_CMD: &str = "printf '%099d\\n' $(seq 10000) | tr 0-9 x";
+/// Bytes `OUTPUT_1MB_CMD` writes.
+const OUTPUT_1MB_BYTES: usize = 1_000_000;
+
+/// `exec_output_1mb`: run a command writing 1 MB and time until its exit status and whole
+/// output are back (metric `exec_output_1mb`); the bytes of output received are pushed as
+/// `exec_output_1mb_bytes`. The history is cleared (untimed) before every run, as in every
+/// driver, so peers reading the scrollback read only this run's lines.
+fn exec_output_1mb(client: &Ctmux, a: &Args, out: &mut Metrics) -> Res<String> {
+    let (_s, p) = one_pane(client, "bench")?;
+    let target = p.id().to_string();
+    let expected = "x".repeat(99) + "\n";
+    for _ in 0..a.iters {
+        client
+            .tmux(&["clear-history", "-t", &target])
+            .map_err(err("clear-history"))?;
+        let t = Instant::now();
+        let r = p.run(OUTPUT_1MB_CMD, Some(TIMEOUT)).map_err(err("run"))?;
+        out.push("exec_output_1mb", ms(t.elapsed()));
+        ensure(r.exit_code == 0, || format!("exit code {}", r.exit_code))?;
+        out.push("exec_output_1mb_bytes", r.output.len() as f64);
+        ensure(r.output.len() == OUTPUT_1MB_BYTES, || {
+            format!(
+                "got {} bytes of output, expected {OUTPUT_1MB_BYTES}",
+                r.output.len()
+            )
+        })?;
+        ensure(
+            r.output.len() % expected.len() == 0
+                && r.output
+                    .as_bytes()
+                    .chunks(expected.len())
+                    .all(|c| c == expected.as_bytes()),
+            || "output is not 10000 lines of 99 x".into(),
+        )?;
+    }
+    Ok(format!(
+        "{} x exit 0 and all {OUTPUT_1MB_BYTES} bytes (10000 lines of 99 x) received",
+        a.iters
+    ))
 }
 
 /// Sleep before the stamped line: 50-100 ms, spread over a 50 ms poll period.
@@ -538,6 +583,7 @@ fn run(a: &Args) -> Res<(Metrics, String)> {
     let mut out = Metrics::default();
     let check = match a.workload.as_str() {
         "exec_true" | "exec_sleep" => exec(&client, a, &mut out),
+        "exec_output_1mb" => exec_output_1mb(&client, a, &mut out),
         "pattern_latency" => pattern_latency(&client, a, &mut out),
         "send_keys" => send_keys(&client, a, &mut out),
         "capture" => capture(&client, a, &mut out),

@@ -1,4 +1,5 @@
-//! Running commands and waiting for them: `pane-exec`, `pane-exec-timeout`, `pane-wait`.
+//! Running commands and waiting for them: `pane-exec`, `pane-exec-timeout`, `pane-wait`,
+//! and `pane-reset` (clearing ctmux's exec state on a pane).
 
 use super::pane;
 use crate::args::Target;
@@ -14,15 +15,19 @@ fn result_fields(pane_id: String, result: &ExecResult) -> Outcome {
     Ok(f)
 }
 
-/// `pane-exec SESSION PANE CMD [--wait [--timeout SECONDS]]` -> exec_id, and with `--wait`
-/// exit_code, output, duration, truncated. A wait that times out fails with kind Timeout and
-/// carries exec_id and the output so far; the command keeps running.
+/// `pane-exec SESSION PANE CMD [--wait [--timeout SECONDS] [--raw] [--max-output BYTES]]`
+/// -> exec_id, and with `--wait` exit_code, output, duration, truncated (+ output_raw in
+/// base64 with `--raw`, output_file / raw_file when the output was spilled to a file). A wait
+/// that times out fails with kind Timeout and carries exec_id and the output so far; the
+/// command keeps running.
 pub fn exec(
     client: &Ctmux,
     target: &Target,
     cmd: &str,
     wait: bool,
     timeout: Option<Duration>,
+    raw: bool,
+    max_output: Option<u64>,
 ) -> Outcome {
     let pane = pane(client, target)?;
     let pane_id = pane.id().to_string();
@@ -30,6 +35,8 @@ pub fn exec(
     // reports to tmux and the bytes go to a file, for a later `pane-wait` in another process.
     let opts = ExecOptions {
         detached: true,
+        raw,
+        max_output,
         ..ExecOptions::default()
     };
     let handle = pane.exec_with(cmd, &opts)?;
@@ -72,6 +79,17 @@ pub fn wait(client: &Ctmux, target: &Target, seconds: Option<Duration>) -> Outco
             }
             Ok(f)
         }
+        Err(e) => Err(Failure::from(e).with("pane_id", pane_id)),
+    }
+}
+
+/// `pane-reset SESSION PANE` -> pane_id. Clears ctmux's exec state on the pane
+/// ([`ctmux_core::Pane::reset`]); the shell and any job in it are left alone.
+pub fn reset(client: &Ctmux, target: &Target) -> Outcome {
+    let pane = pane(client, target)?;
+    let pane_id = pane.id().to_string();
+    match pane.reset() {
+        Ok(()) => Ok(fields([("pane_id", json!(pane_id))])),
         Err(e) => Err(Failure::from(e).with("pane_id", pane_id)),
     }
 }

@@ -63,13 +63,16 @@ pub fn dispatch(global: &Global, command: &Command, progress: &mut dyn Write) ->
             cmd,
             wait,
             timeout,
-        } => exec::exec(c, target, cmd, *wait, *timeout),
+            raw,
+            max_output,
+        } => exec::exec(c, target, cmd, *wait, *timeout, *raw, *max_output),
         C::PaneExecTimeout {
             target,
             cmd,
             seconds,
         } => exec::exec_timeout(c, target, cmd, *seconds),
         C::PaneWait { target, seconds } => exec::wait(c, target, *seconds),
+        C::PaneReset { target } => exec::reset(c, target),
         C::PaneHasPattern {
             target,
             regex,

@@ -46,6 +46,15 @@ impl LineDecoder {
             rest = &rest[nl + 1..];
         }
         self.pending.extend_from_slice(rest);
+        // An exec's end marker is followed by the prompt, not by a line end: report it now,
+        // with the text before it (output that did not end in a newline) as its line.
+        let end = crate::marker::find_all(&self.pending)
+            .find(|m| matches!(m.kind, crate::marker::Kind::End(_)))
+            .map(|m| m.end());
+        if let Some(cut) = end {
+            let rest = self.pending.split_off(cut);
+            out.push(clean(&std::mem::replace(&mut self.pending, rest)));
+        }
         while self.pending.len() > MAX_LINE {
             let tail = self.pending.split_off(MAX_LINE);
             out.push(clean(&std::mem::replace(&mut self.pending, tail)));
@@ -167,7 +176,7 @@ mod tests {
 
     #[test]
     fn finds_and_removes_the_end_marker() {
-        let out = lines(&[b"x\x1b]ctmux;e;3x00ab;", b"17\x07\r\n$ "]);
+        let out = lines(&[b"x\x1b]ctmux;e;3x00ab;", b"17\x07$ "]);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].text, "x");
         assert_eq!(out[0].finished, Some(("3x00ab".into(), 17)));

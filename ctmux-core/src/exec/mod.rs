@@ -20,9 +20,8 @@
 //!    process waits, e.g. `ctmux pane-exec` without `--wait`) instead has the shell notify
 //!    tmux (`@ctmux-done`, `wait-for -S`) and its bytes written by `pipe-pane` to a file, so
 //!    another process's wait finds both.
-//! 5. `exit N` in a command: the pane's `remain-on-exit` is on while an exec runs, so the
-//!    dead pane's status is N; the wait reports it and respawns the shell in the cwd the exec
-//!    started in.
+//! 5. `exit N` in a command (not in a subshell) is caught by the wrapper's `exit` function
+//!    (bash, zsh): it reports N and interrupts the command list, so the shell stays.
 //!
 //! Every blocking wait has a `*_cancellable` twin taking a [`Cancel`] check, asked at least
 //! every [`CANCEL_EVERY`].
@@ -114,6 +113,19 @@ pub const DEFAULT_MEMORY_CAP: usize = 16 << 20;
 
 /// Default [`ExecOptions::start_timeout`].
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl ExecOptions {
+    /// A detached exec keeping no output: for commands started to keep running (services
+    /// started by group-up, restore), whose status must reach tmux for any process's health
+    /// checks.
+    pub fn detached() -> Self {
+        ExecOptions {
+            detached: true,
+            capture: false,
+            ..ExecOptions::default()
+        }
+    }
+}
 
 impl Default for ExecOptions {
     fn default() -> Self {
@@ -373,28 +385,6 @@ impl Pane {
         // Record the command in the pane's bounded history, in the same tmux call.
         argv.extend(crate::snapshot::history::append_argv(&target, cmd));
         argv.push(";".into());
-        if !info.remain_on_exit {
-            // `exit N` in the command leaves a dead pane with status N (not a vanished one).
-            argv.extend(
-                [
-                    "set-option",
-                    "-p",
-                    "-t",
-                    &target,
-                    "remain-on-exit",
-                    "on",
-                    ";",
-                    "set-option",
-                    "-p",
-                    "-t",
-                    &target,
-                    RESPAWN_OPTION,
-                    &info.cwd,
-                    ";",
-                ]
-                .map(String::from),
-            );
-        }
         if pipe {
             argv.extend(
                 [
@@ -453,7 +443,7 @@ impl Pane {
             known_done: false,
             tap,
             keep,
-            roe: !info.remain_on_exit,
+            roe: false,
             waiters: Arc::default(),
             result: Arc::default(),
         };
@@ -871,6 +861,11 @@ impl ExecHandle {
         if started {
             return Ok(());
         }
+        eprintln!(
+            "DEBUG not started: tap={} pipe={:?}",
+            self.tap.is_some(),
+            pipe.map(|p| std::fs::read(p).map(|b| String::from_utf8_lossy(&b).into_owned()))
+        );
         let _ = self.pane.finish_record(&self.id, -1, self.roe);
         if let Ok(f) = self.files() {
             f.remove();
@@ -974,7 +969,7 @@ impl ExecHandle {
     /// and the command's `exit N` is its status; a pane that is gone is NotFound.
     fn shell_gone(&self) -> Result<Ended> {
         match self.pane.info() {
-            Ok(info) if info.dead => Ok(Ended::Exited),
+            Ok(info) if info.dead && info.respawn_cwd.is_some() => Ok(Ended::Exited),
             _ => Err(self.exited_error()),
         }
     }

@@ -51,6 +51,7 @@ __ctmux_mark '\033]ctmux;e;%s;%s\007' "$__ctmux_pending" "$1"
 {{ __ctmux_pf '%s\n' "$1" >|"$__ctmux_rcf"; }} 2>/dev/null
 {notify}
 __ctmux_pending=
+unset -f exit logout 2>/dev/null
 }}
 __ctmux_end() {{
 case $1 in 147|148|149|150) if [ -n "$(jobs -s 2>/dev/null)" ]; then __ctmux_stopped=1; __ctmux_mark '\033]ctmux;p;%s\007' "$__ctmux_pending"; return 0; fi ;; esac
@@ -77,6 +78,11 @@ case "$(HISTTIMEFORMAT= builtin history 1 2>/dev/null)" in *"/exec/"{id}".sh'") 
 esac
 elif [ -n "${{ZSH_VERSION-}}" ]; then
 eval '__ctmux_nohist() {{ [[ $1 != " . "*/exec/*.sh* && $1 != " __ctmux_fg"* ]] }}; (( ${{zshaddhistory_functions[(I)__ctmux_nohist]}} )) || zshaddhistory_functions+=(__ctmux_nohist); precmd_functions=(__ctmux_hook ${{precmd_functions:#__ctmux_hook}})'
+fi
+if [ -n "${{BASH_VERSION-}}${{ZSH_VERSION-}}" ]; then
+eval '__ctmux_exit() {{ if [ "${{BASH_SUBSHELL:-0}}${{ZSH_SUBSHELL:-0}}" != 00 ] || [ -z "${{__ctmux_pending-}}" ]; then unset -f exit logout; builtin exit "$@"; fi; __ctmux_report "${{1-$?}}"; kill -INT $$; }}'
+if [ -n "${{BASH_VERSION-}}" ]; then declare -F exit >/dev/null || {{ exit() {{ __ctmux_exit "$@"; }}; logout() {{ __ctmux_exit "$@"; }}; }}
+else (( ${{+functions[exit]}} )) || {{ exit() {{ __ctmux_exit "$@"; }}; logout() {{ __ctmux_exit "$@"; }}; }}; fi
 fi
 __ctmux_mark '\033]ctmux;s;%s\007' "$__ctmux_pending"
 . {cmd}

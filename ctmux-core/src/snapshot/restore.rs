@@ -558,11 +558,7 @@ fn start_commands(
         return Ok(());
     }
     wait_shells_ready(client, sid, &jobs)?;
-    let opts = crate::exec::ExecOptions {
-        detached: true,
-        capture: false,
-        ..Default::default()
-    };
+    let opts = crate::exec::ExecOptions::detached();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failures = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {

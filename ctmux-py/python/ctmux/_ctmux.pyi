@@ -83,7 +83,8 @@ class ExecResult:
         """The shell's ``$?`` (130 after SIGINT, 127 command not found, ...)."""
     @property
     def output(self) -> str:
-        """What the command printed (no prompt, no echoed command line)."""
+        """What the command printed (no prompt, no echoed command line), as a terminal shows
+        it; beyond the memory cap its last part (the whole text is in ``output_file``)."""
     @property
     def duration(self) -> float:
         """Seconds from the exec's start until ctmux saw it finish."""
@@ -92,7 +93,16 @@ class ExecResult:
         """The exec's id."""
     @property
     def truncated(self) -> bool:
-        """Whether the start of the output had scrolled out of the pane's history."""
+        """Whether ``output`` is incomplete (cut by ``max_output``, or not collectable)."""
+    @property
+    def output_raw(self) -> bytes | None:
+        """The bytes the command wrote to the terminal, exactly (with ``raw=True``)."""
+    @property
+    def output_file(self) -> str | None:
+        """The file holding the whole text, when it was larger than the memory cap."""
+    @property
+    def raw_file(self) -> str | None:
+        """The file holding all raw bytes, when they were larger than the memory cap."""
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
@@ -309,11 +319,31 @@ class Pane:
     def info(self) -> PaneInfo: ...
     def status(self) -> PaneStatus: ...
     def is_running(self) -> bool: ...
-    def exec(self, command: str) -> ExecHandle: ...
+    def exec(
+        self,
+        command: str,
+        raw: bool = False,
+        max_output: int | None = None,
+        memory_cap: int | None = None,
+    ) -> ExecHandle: ...
     def run(
-        self, command: str, timeout: float | None = None, *, cancel: CancelToken | None = None
+        self,
+        command: str,
+        timeout: float | None = None,
+        raw: bool = False,
+        max_output: int | None = None,
+        memory_cap: int | None = None,
+        *,
+        cancel: CancelToken | None = None,
     ) -> ExecResult: ...
-    async def run_async(self, command: str, timeout: float | None = None) -> ExecResult: ...
+    async def run_async(
+        self,
+        command: str,
+        timeout: float | None = None,
+        raw: bool = False,
+        max_output: int | None = None,
+        memory_cap: int | None = None,
+    ) -> ExecResult: ...
     def run_or_interrupt(
         self, command: str, timeout: float, *, cancel: CancelToken | None = None
     ) -> ExecResult: ...
@@ -348,6 +378,7 @@ class Pane:
     def signal(self, signal: SignalRef) -> list[int]: ...
     def metrics(self, interval_ms: int = 250, processes: bool = False) -> PaneMetrics: ...
     def kill(self) -> None: ...
+    def reset(self) -> None: ...
     def set_limit(
         self,
         kind: LimitKind,
