@@ -81,8 +81,8 @@ eval '__ctmux_nohist() {{ [[ $1 != " . "*/exec/*.sh* && $1 != " __ctmux_fg"* ]] 
 fi
 if [ -n "${{BASH_VERSION-}}${{ZSH_VERSION-}}" ]; then
 eval '__ctmux_exit() {{ if [ "${{BASH_SUBSHELL:-0}}${{ZSH_SUBSHELL:-0}}" != 00 ] || [ -z "${{__ctmux_pending-}}" ]; then unset -f exit logout; builtin exit "$@"; fi; __ctmux_report "${{1-$?}}"; kill -INT $$; }}'
-if [ -n "${{BASH_VERSION-}}" ]; then declare -F exit >/dev/null || {{ exit() {{ __ctmux_exit "$@"; }}; logout() {{ __ctmux_exit "$@"; }}; }}
-else (( ${{+functions[exit]}} )) || {{ exit() {{ __ctmux_exit "$@"; }}; logout() {{ __ctmux_exit "$@"; }}; }}; fi
+if [ -n "${{BASH_VERSION-}}" ]; then eval 'declare -F exit >/dev/null || {{ exit() {{ __ctmux_exit "$@"; }}; logout() {{ __ctmux_exit "$@"; }}; }}'
+else eval '(( ${{+functions[exit]}} )) || {{ exit() {{ __ctmux_exit "$@"; }}; logout() {{ __ctmux_exit "$@"; }}; }}'; fi
 fi
 __ctmux_mark '\033]ctmux;s;%s\007' "$__ctmux_pending"
 . {cmd}
