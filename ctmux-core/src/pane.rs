@@ -75,13 +75,6 @@ pub struct PaneInfo {
     /// The pane's terminal (`/dev/pts/3`).
     #[serde(skip)]
     pub(crate) tty: String,
-    /// Whether `remain-on-exit` is on for the pane.
-    #[serde(skip)]
-    pub(crate) remain_on_exit: bool,
-    /// Set while an exec runs with `remain-on-exit` turned on by ctmux: the cwd to respawn
-    /// the shell in if the command exits it.
-    #[serde(skip)]
-    pub(crate) respawn_cwd: Option<String>,
     /// Whether the pane has a `pipe-pane` open.
     #[serde(skip)]
     pub(crate) piped: bool,
@@ -112,8 +105,6 @@ impl PaneInfo {
             "#{@ctmux-label}",
             "#{socket_path}",
             "#{pane_tty}",
-            "#{remain-on-exit}",
-            "#{@ctmux-roe}",
             "#{pane_pipe}",
             "#{pane_current_command}",
             "#{pane_current_path}",
@@ -126,11 +117,11 @@ impl PaneInfo {
     /// # Errors
     /// [`Error::Corrupt`] if the line does not have the expected fields.
     pub fn parse(line: &str) -> Result<Self> {
-        let f: Vec<&str> = line.splitn(26, SEP).collect();
-        if f.len() != 26 {
+        let f: Vec<&str> = line.splitn(24, SEP).collect();
+        if f.len() != 24 {
             return Err(Error::Corrupt {
                 what: "tmux pane listing".into(),
-                reason: format!("expected 26 fields, got {}: {line:?}", f.len()),
+                reason: format!("expected 24 fields, got {}: {line:?}", f.len()),
             });
         }
         let num = |s: &str| s.parse::<u32>().unwrap_or(0);
@@ -158,11 +149,9 @@ impl PaneInfo {
             label: opt(f[18]),
             socket_path: f[19].to_owned(),
             tty: f[20].to_owned(),
-            remain_on_exit: f[21] == "on",
-            respawn_cwd: opt(f[22]),
-            piped: f[23] == "1",
-            command: f[24].to_owned(),
-            cwd: f[25].to_owned(),
+            piped: f[21] == "1",
+            command: f[22].to_owned(),
+            cwd: f[23].to_owned(),
             running: !dead && foreground_job(pid).is_some(),
         })
     }
@@ -624,27 +613,7 @@ impl Pane {
                 .collect();
             if !stopped.is_empty() && procfs::at_line_editor(info.pid, &info.tty) {
                 let target = self.target();
-                self.tmux(&[
-                    "send-keys",
-                    "-t",
-                    &target,
-                    "C-e",
-                    "C-u",
-                    "S",
-                    "C-e",
-                    "C-u",
-                    ";",
-                    "send-keys",
-                    "-t",
-                    &target,
-                    "-l",
-                    " __ctmux_fg",
-                    ";",
-                    "send-keys",
-                    "-t",
-                    &target,
-                    "Enter",
-                ])?;
+                self.tmux(&clear_and_type_argv(&target, " __ctmux_fg"))?;
                 let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
                 while foreground_job(info.pid).is_none() && std::time::Instant::now() < deadline {
                     std::thread::sleep(std::time::Duration::from_millis(1));
@@ -696,6 +665,36 @@ fn wait_until_execd(shell_pid: i32, pgid: i32) {
     while procfs::cmdline(pgid).as_ref() == Some(&shell) && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_micros(200));
     }
+}
+
+/// The tmux commands that empty the line a shell is editing and type `line` + Enter into
+/// pane `target`. `C-e C-u S C-e C-u` empties the line in emacs, vi-insert and vi-command
+/// modes of readline (bash) and zle (zsh): `S` substitutes the line in vi-command mode and
+/// is itself erased in the other modes.
+pub(crate) fn clear_and_type_argv(target: &str, line: &str) -> Vec<String> {
+    [
+        "send-keys",
+        "-t",
+        target,
+        "C-e",
+        "C-u",
+        "S",
+        "C-e",
+        "C-u",
+        ";",
+        "send-keys",
+        "-t",
+        target,
+        "-l",
+        line,
+        ";",
+        "send-keys",
+        "-t",
+        target,
+        "Enter",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 pub(crate) fn check_meta_key(key: &str) -> Result<()> {

@@ -152,8 +152,10 @@ pub struct ExecHandle {
     /// handle made from the pane's state).
     tap: Option<Arc<Tap>>,
     keep: Keep,
-    /// ctmux turned `remain-on-exit` on for this exec (and puts it back when it ends).
-    roe: bool,
+    /// The exec's files (wrapper, status, pipe).
+    files: Files,
+    /// The pane's terminal (`/dev/pts/3`).
+    tty: String,
     /// How many `tmux wait-for` waiters this handle's waits started.
     waiters: Arc<AtomicU64>,
     /// The result, once collected (a second wait returns it again).
@@ -228,6 +230,7 @@ const POSIX_SHELLS: &[&str] = &[
 ];
 
 /// Files of exec `id` in the exec dir.
+#[derive(Debug, Clone)]
 struct Files {
     cmd: PathBuf,
     wrap: PathBuf,
@@ -254,6 +257,16 @@ impl Files {
             let _ = std::fs::remove_file(p);
         }
     }
+}
+
+/// Whether the first 64 KiB of `path` hold `needle`.
+fn head_holds(path: &Path, needle: &[u8]) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(64 * 1024).read_to_end(&mut head))
+        .is_ok()
+        && memchr::memmem::find(&head, needle).is_some()
 }
 
 /// The status the shell wrote to exec's rc file, if it did.
@@ -404,30 +417,7 @@ impl Pane {
         if info.in_mode {
             argv.extend(["send-keys", "-t", &target, "-X", "cancel", ";"].map(String::from));
         }
-        argv.extend(
-            [
-                "send-keys",
-                "-t",
-                &target,
-                "C-e",
-                "C-u",
-                "S",
-                "C-e",
-                "C-u",
-                ";",
-                "send-keys",
-                "-t",
-                &target,
-                "-l",
-                &typed,
-                ";",
-                "send-keys",
-                "-t",
-                &target,
-                "Enter",
-            ]
-            .map(String::from),
-        );
+        argv.extend(crate::pane::clear_and_type_argv(&target, &typed));
         if let Err(e) = self.tmux(&argv) {
             remove_pane_files(&dir, self.id().number());
             return Err(e);
@@ -443,11 +433,12 @@ impl Pane {
             known_done: false,
             tap,
             keep,
-            roe: false,
+            tty: info.tty.clone(),
+            files,
             waiters: Arc::default(),
             result: Arc::default(),
         };
-        handle.check_started(opts.start_timeout, pipe.then_some(&files.pipe))?;
+        handle.check_started(opts.start_timeout, pipe)?;
         Ok(handle)
     }
 
@@ -456,14 +447,13 @@ impl Pane {
     /// exec whose shell is back at its line editor with no job is over.
     fn settle_stale(&self, dir: &Path, id: &str, info: &PaneInfo) -> Result<()> {
         let files = Files::new(dir, id);
-        let roe = info.respawn_cwd.is_some();
         if let Some(rc) = read_rc(&files.rc) {
-            return self.finish_record(id, rc, roe);
+            return self.finish_record(id, rc);
         }
         if crate::procfs::at_line_editor(info.pid, &info.tty) {
             // The wrapper never ran, or the command replaced the shell (`exec bash`), or
             // removed the hook and was interrupted: nothing will report it.
-            return self.finish_record(id, -1, roe);
+            return self.finish_record(id, -1);
         }
         Err(Error::Busy {
             pane: self.target(),
@@ -471,37 +461,24 @@ impl Pane {
         })
     }
 
-    /// Record exec `id` as finished with `rc` (and put `remain-on-exit` back).
-    fn finish_record(&self, id: &str, rc: i32, roe: bool) -> Result<()> {
-        self.tmux(&record_argv(&self.target(), id, rc, roe))?;
+    /// Record exec `id` as finished with `rc`.
+    fn finish_record(&self, id: &str, rc: i32) -> Result<()> {
+        self.tmux(&record_argv(&self.target(), id, rc))?;
         Ok(())
     }
 
     /// Pane facts once its shell has drawn a prompt, polling with a growing pause (5 ms to
-    /// 100 ms) up to the client's ready timeout. A pane left dead by an exec's `exit N` is
-    /// respawned first.
+    /// 100 ms) up to the client's ready timeout.
     fn ready_info(&self) -> Result<PaneInfo> {
         let timeout = self.client().ready_timeout();
         let deadline = Instant::now() + timeout;
         let mut pause = Duration::from_millis(5);
-        // A respawned pane keeps its history: its new shell is ready once the cursor moves.
-        let mut respawned = false;
         loop {
-            let mut info = self.info()?;
-            if info.dead && info.respawn_cwd.is_some() {
-                self.respawn_after_exit(&info)?;
-                respawned = true;
-                info = self.info()?;
-            }
+            let info = self.info()?;
             if info.dead {
                 return Err(Error::not_found("live pane", self.target()));
             }
-            let ready = if respawned {
-                info.cursor != (0, 0)
-            } else {
-                info.shell_ready()
-            };
-            if ready {
+            if info.shell_ready() {
                 return Ok(info);
             }
             if Instant::now() >= deadline {
@@ -514,37 +491,6 @@ impl Pane {
             std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
             pause = (pause * 2).min(Duration::from_millis(100));
         }
-    }
-
-    /// The exec's command exited the shell (`exit N`): record N for the exec that was
-    /// running, respawn the shell in the cwd the exec started in, and put `remain-on-exit`
-    /// back.
-    fn respawn_after_exit(&self, info: &PaneInfo) -> Result<Option<i32>> {
-        let target = self.target();
-        // `pane_dead` can read 1 before `pane_dead_status` is filled in.
-        let mut status = info.dead_status;
-        let deadline = Instant::now() + Duration::from_millis(500);
-        while status.is_none() && info.dead_signal.is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(2));
-            status = self.info()?.dead_status;
-        }
-        let rc = status.or(info.dead_signal.map(|s| 128 + s));
-        let mut argv: Vec<String> = Vec::new();
-        if let Some((id, None)) = info.last_exec() {
-            argv.extend(record_argv(&target, &id, rc.unwrap_or(-1), true));
-            argv.push(";".into());
-        } else {
-            argv.extend(unset_respawn_argv(&target));
-            argv.push(";".into());
-        }
-        argv.extend(["respawn-pane", "-t", &target].map(String::from));
-        if let Some(cwd) = info.respawn_cwd.as_deref().filter(|c| !c.is_empty()) {
-            if Path::new(cwd).is_dir() {
-                argv.extend(["-c".into(), crate::server::escape_format(cwd)]);
-            }
-        }
-        self.tmux(&argv)?;
-        Ok(rc)
     }
 
     /// Start `cmd` and wait for it: [`Pane::exec`] then [`ExecHandle::wait`].
@@ -654,14 +600,17 @@ impl Pane {
                 .client()
                 .exec_slot(&id)
                 .and_then(|t| t.downcast::<Tap>().ok());
+            let files = Files::new(&dir, &id);
             let handle = ExecHandle {
                 pane: self.clone(),
                 keep: Keep {
                     memory_cap: DEFAULT_MEMORY_CAP,
                     max_output: None,
                     raw: false,
-                    spill: Files::new(&dir, &id).spill,
+                    spill: files.spill.clone(),
                 },
+                files,
+                tty: info.tty.clone(),
                 id,
                 started: Instant::now()
                     .checked_sub(since_start)
@@ -669,7 +618,6 @@ impl Pane {
                 shell_pid: info.pid,
                 known_done: code.is_some(),
                 tap,
-                roe: info.respawn_cwd.is_some(),
                 waiters: Arc::default(),
                 result: Arc::default(),
             };
@@ -696,8 +644,7 @@ impl Pane {
     }
 
     /// Clear ctmux's exec state on the pane: a pending exec is recorded as finished (-1),
-    /// `remain-on-exit` is put back, ctmux's `pipe-pane` is closed and the exec's files are
-    /// removed. The pane's shell and any job in it are left alone.
+    /// ctmux's `pipe-pane` is closed and the exec's files are removed. The pane's shell and any job in it are left alone.
     ///
     /// # Errors
     /// [`Error::NotFound`] if the pane is gone.
@@ -705,11 +652,8 @@ impl Pane {
         let info = self.info()?;
         let target = self.target();
         let mut argv: Vec<String> = Vec::new();
-        let roe = info.respawn_cwd.is_some();
-        match info.last_exec() {
-            Some((id, None)) => argv.extend(record_argv(&target, &id, -1, roe)),
-            _ if roe => argv.extend(unset_respawn_argv(&target)),
-            _ => {}
+        if let Some((id, None)) = info.last_exec() {
+            argv.extend(record_argv(&target, &id, -1));
         }
         if info.piped {
             if let Some((id, _)) = info.last_exec() {
@@ -732,51 +676,18 @@ impl Pane {
     }
 }
 
-/// Pane option: the cwd to respawn the shell in when an exec's command exits it (set while an
-/// exec runs with `remain-on-exit` turned on by ctmux).
-pub(crate) const RESPAWN_OPTION: &str = "@ctmux-roe";
-
-/// Unset `remain-on-exit` and [`RESPAWN_OPTION`] (which ctmux set for an exec).
-fn unset_respawn_argv(target: &str) -> Vec<String> {
+/// Set `@ctmux-done` to `<id>:<rc>`.
+fn record_argv(target: &str, id: &str, rc: i32) -> Vec<String> {
     [
-        "set-option",
-        "-p",
-        "-u",
-        "-t",
-        target,
-        "remain-on-exit",
-        ";",
-        "set-option",
-        "-p",
-        "-u",
-        "-t",
-        target,
-        RESPAWN_OPTION,
-    ]
-    .map(String::from)
-    .to_vec()
-}
-
-/// Set `@ctmux-done` to `<id>:<rc>` and, when ctmux turned it on (`roe`), put
-/// `remain-on-exit` back, in one tmux call.
-fn record_argv(target: &str, id: &str, rc: i32, roe: bool) -> Vec<String> {
-    let mut argv: Vec<String> = [
         "set-option",
         "-p",
         "-t",
         target,
         DONE_OPTION,
         &format!("{id}:{rc}"),
-        ";",
     ]
     .map(String::from)
-    .to_vec();
-    if roe {
-        argv.extend(unset_respawn_argv(target));
-    } else {
-        argv.pop();
-    }
-    argv
+    .to_vec()
 }
 
 fn remove_pane_files(dir: &Path, pane_number: u32) {
@@ -809,8 +720,6 @@ fn strip_interrupt_newline(mut output: String, exit_code: i32) -> String {
 enum Ended {
     /// The end marker (or the shell's notifier, or the rc file) gave the status.
     Status(i32),
-    /// The pane's process exited (`exit N` in the command).
-    Exited,
     /// The shell is back at its line editor without reporting.
     Silent,
 }
@@ -833,25 +742,22 @@ impl ExecHandle {
         self.waiters.load(Ordering::Relaxed)
     }
 
-    fn files(&self) -> Result<Files> {
-        Ok(Files::new(&self.pane.client().exec_dir()?, &self.id))
-    }
-
     /// After typing: the start marker must show within `timeout`, or the shell did not run
     /// the wrapper (it was eaten by a program reading the terminal, typed onto text that
     /// could not be cleared, ...): the exec is then recorded as over and fails.
-    fn check_started(&self, timeout: Duration, pipe: Option<&PathBuf>) -> Result<()> {
+    fn check_started(&self, timeout: Duration, pipe: bool) -> Result<()> {
         let started = if let Some(tap) = &self.tap {
             tap.wait_started(timeout)
-        } else if let Some(pipe) = pipe {
+        } else if pipe {
+            // The start marker is among the first bytes `cat` writes.
             let deadline = Instant::now() + timeout;
             let start = crate::marker::start_bytes(&self.id);
             loop {
-                if std::fs::read(pipe).is_ok_and(|b| memchr::memmem::find(&b, &start).is_some()) {
+                if head_holds(&self.files.pipe, &start) || self.files.rc.exists() {
                     break true;
                 }
-                if self.files().is_ok_and(|f| f.rc.exists()) || Instant::now() >= deadline {
-                    break self.files().is_ok_and(|f| f.rc.exists());
+                if Instant::now() >= deadline {
+                    break false;
                 }
                 std::thread::sleep(Duration::from_millis(2));
             }
@@ -861,15 +767,8 @@ impl ExecHandle {
         if started {
             return Ok(());
         }
-        eprintln!(
-            "DEBUG not started: tap={} pipe={:?}",
-            self.tap.is_some(),
-            pipe.map(|p| std::fs::read(p).map(|b| String::from_utf8_lossy(&b).into_owned()))
-        );
-        let _ = self.pane.finish_record(&self.id, -1, self.roe);
-        if let Ok(f) = self.files() {
-            f.remove();
-        }
+        let _ = self.pane.finish_record(&self.id, -1);
+        self.files.remove();
         Err(Error::Busy {
             pane: self.pane.target(),
             reason: format!(
@@ -887,9 +786,8 @@ impl ExecHandle {
         if let Some(tap) = &self.tap {
             return Some(tap.partial_text());
         }
-        let files = self.files().ok()?;
         let mut c = tap::Collector::new(&self.id, &self.keep);
-        c.feed(&std::fs::read(&files.pipe).ok()?);
+        c.feed(&std::fs::read(&self.files.pipe).ok()?);
         Some(c.partial_text())
     }
 
@@ -965,13 +863,9 @@ impl ExecHandle {
         )
     }
 
-    /// The shell has gone: with `remain-on-exit` (set while an exec runs) the pane is dead
-    /// and the command's `exit N` is its status; a pane that is gone is NotFound.
+    /// The shell has gone (the pane was killed, or `builtin exit` ended it).
     fn shell_gone(&self) -> Result<Ended> {
-        match self.pane.info() {
-            Ok(info) if info.dead && info.respawn_cwd.is_some() => Ok(Ended::Exited),
-            _ => Err(self.exited_error()),
-        }
+        Err(self.exited_error())
     }
 
     /// Wait on the pushed byte stream for the end marker, checking liveness, the rc file
@@ -1008,7 +902,7 @@ impl ExecHandle {
             if !crate::procfs::alive(self.shell_pid) {
                 return self.shell_gone();
             }
-            if let Some(rc) = self.files().ok().and_then(|f| read_rc(&f.rc)) {
+            if let Some(rc) = read_rc(&self.files.rc) {
                 // Reported, but the marker was not in this stream: give it a moment.
                 if let TapEvent::Ended(rc) = tap.wait(Duration::from_millis(200)) {
                     return Ok(Ended::Status(rc));
@@ -1032,18 +926,13 @@ impl ExecHandle {
         if quiet < SILENT_RETURN || foreground_job(self.shell_pid).is_some() {
             return false;
         }
-        // A job stopped (Ctrl-Z, SIGSTOP) is still this exec's: it reports once resumed.
-        if crate::procfs::job_groups(self.shell_pid)
-            .iter()
-            .any(|(_, stopped)| *stopped)
-        {
+        if !crate::procfs::at_line_editor(self.shell_pid, &self.tty) {
             return false;
         }
-        let tty = match self.pane.info() {
-            Ok(i) => i.tty,
-            Err(_) => return false,
-        };
-        crate::procfs::at_line_editor(self.shell_pid, &tty)
+        // A job stopped (Ctrl-Z, SIGSTOP) is still this exec's: it reports once resumed.
+        !crate::procfs::job_groups(self.shell_pid)
+            .iter()
+            .any(|(_, stopped)| *stopped)
     }
 
     /// Wait for the shell's notifier (`tmux wait-for`), for a detached exec or a handle made
@@ -1104,7 +993,7 @@ impl ExecHandle {
                 break self.shell_gone();
             }
             if Instant::now() >= next_check {
-                if let Some(rc) = self.files().ok().and_then(|f| read_rc(&f.rc)) {
+                if let Some(rc) = read_rc(&self.files.rc) {
                     break Ok(Ended::Status(rc));
                 }
                 match self.done_code() {
@@ -1148,23 +1037,14 @@ impl ExecHandle {
 
     /// The exec is over: gather the output, record it in tmux, tidy up.
     fn collect(&self, ended: Ended) -> Result<ExecResult> {
-        let files = self.files()?;
+        let files = &self.files;
         let target = self.pane.target();
         self.pane.client().exec_slot_remove(&self.id);
-        let (exit_code, respawned) = match ended {
-            Ended::Status(rc) => (rc, false),
-            Ended::Silent => (read_rc(&files.rc).unwrap_or(-1), false),
-            Ended::Exited => {
-                let info = self.pane.info()?;
-                // Let the last bytes arrive before the stream is cut.
-                if let Some(tap) = &self.tap {
-                    let _ = tap.wait(Duration::from_millis(50));
-                }
-                let rc = self.pane.respawn_after_exit(&info)?.unwrap_or(-1);
-                (rc, true)
-            }
+        let exit_code = match ended {
+            Ended::Status(rc) => rc,
+            Ended::Silent => read_rc(&files.rc).unwrap_or(-1),
         };
-        let mut collected = self.collected(&files);
+        let mut collected = self.collected(files);
         let truncated = match &collected {
             Some(c) => c.text.truncated,
             None => true,
@@ -1174,14 +1054,12 @@ impl ExecHandle {
             String::from_utf8_lossy(&c.text.bytes).into_owned(),
             exit_code,
         );
-        if !respawned {
-            let mut argv = record_argv(&target, &self.id, exit_code, self.roe);
-            if files.pipe.exists() {
-                argv.extend([";", "pipe-pane", "-t", &target].map(String::from));
-            }
-            if !self.known_done || files.pipe.exists() {
-                self.pane.tmux(&argv)?;
-            }
+        let mut argv = record_argv(&target, &self.id, exit_code);
+        if files.pipe.exists() {
+            argv.extend([";", "pipe-pane", "-t", &target].map(String::from));
+        }
+        if !self.known_done || files.pipe.exists() {
+            self.pane.tmux(&argv)?;
         }
         files.remove();
         if self.tap.is_none() {
@@ -1209,26 +1087,31 @@ impl ExecHandle {
         }
     }
 
-    /// The output: from the tap, else from the `pipe-pane` file (waiting briefly for `cat` to
-    /// write the end marker). `None` when neither has it.
+    /// The output: from the tap, else from the `pipe-pane` file, read as it grows until the
+    /// end marker is there (`cat` may still be writing it; 2 s at most). `None` when neither
+    /// has it.
     fn collected(&self, files: &Files) -> Option<Collected> {
+        use std::io::Read;
         if let Some(tap) = &self.tap {
             return Some(tap.take());
         }
+        let mut f = std::fs::File::open(&files.pipe).ok()?;
+        let mut c = tap::Collector::new(&self.id, &self.keep);
+        let mut buf = vec![0u8; 256 * 1024];
         let deadline = Instant::now() + Duration::from_secs(2);
         loop {
-            if let Some(c) = tap::read_pipe_file(&files.pipe, &self.id, &self.keep) {
-                return Some(c);
+            match f.read(&mut buf) {
+                Ok(0) | Err(_) if Instant::now() >= deadline => break,
+                Ok(0) | Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                Ok(n) => {
+                    if c.feed(&buf[..n]).ended.is_some() {
+                        return Some(c.finish());
+                    }
+                }
             }
-            if !files.pipe.exists() || Instant::now() >= deadline {
-                // No end marker (the shell exited, or never reported): what is there.
-                let bytes = std::fs::read(&files.pipe).ok()?;
-                let mut c = tap::Collector::new(&self.id, &self.keep);
-                c.feed(&bytes);
-                return c.started().then(|| c.finish());
-            }
-            std::thread::sleep(Duration::from_millis(2));
         }
+        // No end marker (the shell exited, or never reported): what is there.
+        c.started().then(|| c.finish())
     }
 }
 

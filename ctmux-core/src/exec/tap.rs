@@ -502,24 +502,6 @@ impl Drop for Tap {
     }
 }
 
-/// Read exec `id`'s output from a `pipe-pane` file (written by another process's exec),
-/// returning it once the end marker is there, or `None` if it is not (yet).
-pub(crate) fn read_pipe_file(path: &std::path::Path, id: &str, keep: &Keep) -> Option<Collected> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).ok()?;
-    let mut c = Collector::new(id, keep);
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = f.read(&mut buf).ok()?;
-        if n == 0 {
-            return None;
-        }
-        if c.feed(&buf[..n]).ended.is_some() {
-            return Some(c.finish());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use super::validate::validate;
 use crate::client::{Ctmux, SEP};
 use crate::error::{Error, Result};
 use crate::ids::{PaneId, SessionName};
-use crate::pane::{Pane, LABEL_OPTION, META_PREFIX};
+use crate::pane::{Pane, PaneInfo, LABEL_OPTION, META_PREFIX};
 use crate::session::Session;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -614,21 +614,12 @@ fn wait_shells_ready(
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(10);
     loop {
-        let out = client.tmux(&[
-            "list-panes",
-            "-s",
-            "-t",
-            sid,
-            "-F",
-            "#{pane_id} #{cursor_x} #{cursor_y} #{history_size} #{pane_dead}",
-        ])?;
-        let ready: std::collections::HashSet<&str> = out
+        let out = client.tmux(&["list-panes", "-s", "-t", sid, "-F", &PaneInfo::format()])?;
+        let ready: std::collections::HashSet<String> = out
             .lines()
-            .filter_map(|l| {
-                let f: Vec<&str> = l.split(' ').collect();
-                let ok = f.len() == 5 && f[4] != "1" && (f[1] != "0" || f[2] != "0" || f[3] != "0");
-                ok.then_some(f[0])
-            })
+            .filter_map(|l| PaneInfo::parse(l).ok())
+            .filter(|p| !p.dead && p.shell_ready())
+            .map(|p| p.pane_id)
             .collect();
         let waiting: Vec<&str> = jobs
             .iter()
