@@ -357,3 +357,46 @@ fn last_session_killed_under_a_handle_is_not_found() {
     assert_eq!(s.panes().unwrap_err().kind(), ErrorKind::NotFound);
     assert_eq!(s.kill().unwrap_err().kind(), ErrorKind::NotFound);
 }
+
+/// 50 MB of output on a server with tmux's default history-limit come back whole: beyond the
+/// memory cap the text is in `output_file` (and `output` holds its last part), nothing is
+/// marked truncated; a caller's `max_output` cap is the only thing that truncates.
+#[test]
+fn fifty_megabytes_spill_to_a_file_whole() {
+    use ctmux_core::exec::ExecOptions;
+    let env = Env::new();
+    let s = env.session("big");
+    env.client
+        .tmux(&["set-option", "-g", "history-limit", "2000"])
+        .unwrap();
+    let pane = s.pane_create(None).unwrap();
+    let opts = ExecOptions {
+        memory_cap: 1 << 20,
+        ..ExecOptions::default()
+    };
+    // 500 000 lines of 99 'y' + '\n': 50 000 000 bytes.
+    let cmd = "head -c 49500000 /dev/zero | tr '\\0' y | fold -w 99; echo";
+    let r = pane
+        .run_with(cmd, Some(Duration::from_secs(300)), &opts)
+        .unwrap();
+    assert_eq!(r.exit_code, 0);
+    assert!(!r.truncated);
+    let file = r.output_file.clone().expect("spilled to a file");
+    let text = std::fs::read(&file).unwrap();
+    assert_eq!(text.len(), 50_000_000);
+    assert_eq!(text.iter().filter(|&&b| b == b'\n').count(), 500_000);
+    assert!(text
+        .chunks(100)
+        .all(|l| l == [&[b'y'; 99][..], b"\n"].concat()));
+    assert!(r.output.len() <= 1 << 20 && text.ends_with(r.output.as_bytes()));
+    std::fs::remove_file(file).unwrap();
+    // The caller's cap.
+    let capped = ExecOptions {
+        max_output: Some(1000),
+        ..ExecOptions::default()
+    };
+    let r = pane.run_with("seq 1 100000", T, &capped).unwrap();
+    assert!(r.truncated);
+    assert_eq!(r.output.len(), 1000);
+    assert!(r.output.starts_with("1\n2\n3\n"));
+}

@@ -13,6 +13,7 @@
 #[path = "common/field.rs"]
 mod support;
 
+use ctmux_core::exec::ExecOptions;
 use ctmux_core::{ErrorKind, ExecResult, Pane};
 use std::time::Duration;
 use support::{plain_text, show_bytes, FieldServer, Shell, CELLS, FISH};
@@ -60,7 +61,11 @@ impl Ctx {
     }
 
     fn run_with(&self, cmd: &str, timeout: Option<Duration>) -> ExecResult {
-        match self.pane.run(cmd, timeout) {
+        self.run_opts(cmd, timeout, &ExecOptions::default())
+    }
+
+    fn run_opts(&self, cmd: &str, timeout: Option<Duration>, opts: &ExecOptions) -> ExecResult {
+        match self.pane.run_with(cmd, timeout, opts) {
             Ok(r) => r,
             Err(e) => self.fail(format!(
                 "{}: run failed ({:?}): {e}{}",
@@ -119,7 +124,11 @@ impl Ctx {
             self.label(cmd),
             show_bytes(&pty)
         );
-        let r = self.run(cmd);
+        let raw = ExecOptions {
+            raw: true,
+            ..ExecOptions::default()
+        };
+        let r = self.run_opts(cmd, RUN_T, &raw);
         if r.output != shown {
             self.fail(format!(
                 "{}: output {} (pty wrote {})",
@@ -129,9 +138,8 @@ impl Ctx {
             ));
         }
         self.check_result(cmd, &r, 0, want);
-        // For the exec rewrite, once `ExecResult::output_raw` holds the raw bytes (run this
-        // exec with raw output asked for):
-        // support::assert_raw_matches_pty(&self.label(cmd), raw_bytes, &pty);
+        let raw = r.output_raw.as_deref().unwrap_or_default();
+        support::assert_raw_matches_pty(&self.label(cmd), raw, &pty);
     }
 }
 

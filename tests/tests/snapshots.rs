@@ -1356,3 +1356,92 @@ fn session_without_server_or_with_odd_names() {
     );
     let _ = SessionOptions::default();
 }
+
+/// A snapshot of `windows` x `panes` panes, each pane's command touching `<dir>/<w>-<p>`.
+fn touching_snapshot(name: &str, windows: u32, panes: u32, dir: &Path) -> Snapshot {
+    let mut snap = Snapshot::new(name);
+    for w in 0..windows {
+        snap.windows.push(snapshot::WindowSnapshot {
+            index: w,
+            name: format!("w{w}"),
+            automatic_rename: false,
+            active: w == 0,
+            zoomed: false,
+            layout: None,
+            width: Some(240),
+            height: Some(80),
+            panes: (0..panes)
+                .map(|p| snapshot::PaneSnapshot {
+                    index: p,
+                    active: p == 0,
+                    command: Some(format!("touch '{}/{w}-{p}'", dir.display())),
+                    ..Default::default()
+                })
+                .collect(),
+        });
+    }
+    snap
+}
+
+/// Wait (bounded) until `n` files exist in `dir`.
+fn wait_files(dir: &Path, n: usize, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let have = std::fs::read_dir(dir).unwrap().count();
+        if have >= n {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{have} of {n} commands ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// 40 panes whose shell takes 3 s to start: the restore waits for all of them together (one
+/// listing per poll) and succeeds, each command runs once its shell is ready.
+#[test]
+fn restore_waits_for_slow_shells_together() {
+    let env = Env::new();
+    // The option needs a running server: start one with a placeholder session.
+    env.session("placeholder");
+    env.client
+        .tmux(&[
+            "set-option",
+            "-g",
+            "default-command",
+            "sleep 3; exec env PS1='$ ' /bin/bash --noprofile --norc -i",
+        ])
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    let r = env
+        .client
+        .snapshot_restore_from(
+            touching_snapshot("slow", 4, 10, out.path()),
+            &RestoreOptions::default(),
+        )
+        .unwrap();
+    eprintln!(
+        "40 panes with a 3 s shell start restored in {:?}",
+        t.elapsed()
+    );
+    assert_eq!(r.commands.len(), 40);
+    wait_files(out.path(), 40, Duration::from_secs(60));
+}
+
+/// 256 panes in 16 windows restore on a 2-core machine, every command started.
+#[test]
+fn restore_of_256_panes() {
+    let env = Env::new();
+    let out = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    let r = env
+        .client
+        .snapshot_restore_from(
+            touching_snapshot("many", 16, 16, out.path()),
+            &RestoreOptions::default(),
+        )
+        .unwrap();
+    eprintln!("256 panes restored in {:?}", t.elapsed());
+    assert_eq!(r.commands.len(), 256);
+    wait_files(out.path(), 256, Duration::from_secs(120));
+}

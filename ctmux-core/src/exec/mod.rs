@@ -746,23 +746,30 @@ impl ExecHandle {
     /// the wrapper (it was eaten by a program reading the terminal, typed onto text that
     /// could not be cleared, ...): the exec is then recorded as over and fails.
     fn check_started(&self, timeout: Duration, pipe: bool) -> Result<()> {
-        let started = if let Some(tap) = &self.tap {
-            tap.wait_started(timeout)
-        } else if pipe {
-            // The start marker is among the first bytes `cat` writes.
-            let deadline = Instant::now() + timeout;
-            let start = crate::marker::start_bytes(&self.id);
-            loop {
-                if head_holds(&self.files.pipe, &start) || self.files.rc.exists() {
-                    break true;
-                }
-                if Instant::now() >= deadline {
-                    break false;
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        } else {
+        if self.tap.is_none() && !pipe {
             return Ok(());
+        }
+        // The start marker is among the first bytes `cat` writes.
+        let start = crate::marker::start_bytes(&self.id);
+        let deadline = Instant::now() + timeout;
+        let started = loop {
+            let seen = match &self.tap {
+                Some(tap) => tap.wait_started(Duration::from_millis(20)),
+                None => {
+                    std::thread::sleep(Duration::from_millis(2));
+                    head_holds(&self.files.pipe, &start)
+                }
+            };
+            if seen || self.files.rc.exists() {
+                break true;
+            }
+            // The shell is gone (the command ended it at once): the wait reports that.
+            if !crate::procfs::alive(self.shell_pid) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                break false;
+            }
         };
         if started {
             return Ok(());

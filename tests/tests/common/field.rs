@@ -559,33 +559,12 @@ pub fn plain_text(bytes: &[u8]) -> String {
     out
 }
 
-/// For the exec rewrite, once `ExecResult::output_raw` exists: the raw bytes an exec
-/// collected must be what the same command writes to a pty outside tmux. Exact equality is
-/// asked first; a collector that gives the command's `\n` rather than the pty's `\r\n` is
-/// accepted too (both sides are then compared with CRLF turned into LF), but nothing else:
-/// escape sequences, carriage returns and tabs must all be kept as the command wrote them.
-///
-/// Call as `assert_raw_matches_pty(&label, &r.output_raw, &srv.pty_bytes(&pane, cmd))`.
-#[allow(dead_code)]
+/// The raw bytes an exec collected (`ExecResult::output_raw`) must be byte for byte what the
+/// same command writes to a pty outside tmux (same TERM and size): escape sequences,
+/// carriage returns (the pty's `\r\n` included) and tabs as written.
 pub fn assert_raw_matches_pty(what: &str, raw: &[u8], pty: &[u8]) {
-    if raw == pty {
-        return;
-    }
-    let lf = |b: &[u8]| {
-        let mut out = Vec::with_capacity(b.len());
-        let mut i = 0;
-        while i < b.len() {
-            if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') {
-                i += 1;
-                continue;
-            }
-            out.push(b[i]);
-            i += 1;
-        }
-        out
-    };
     assert!(
-        lf(raw) == lf(pty),
+        raw == pty,
         "{what}: output_raw differs from the bytes written to a pty outside tmux\n  \
          output_raw: {}\n  pty:        {}",
         show_bytes(raw),
