@@ -165,6 +165,10 @@ pub struct ExecHandle {
 /// How often a waiting exec checks that its pane still lives.
 const LIVENESS_EVERY: Duration = Duration::from_millis(100);
 
+/// How long the pushed stream must have been quiet, after the shell wrote the status file,
+/// before the end marker counts as missed.
+const MARKER_MISSED: Duration = Duration::from_secs(1);
+
 /// How long the shell must have been back at its line editor, quiet, with no end marker, for
 /// an exec to count as finished without reporting.
 const SILENT_RETURN: Duration = Duration::from_millis(500);
@@ -909,12 +913,13 @@ impl ExecHandle {
             if !crate::procfs::alive(self.shell_pid) {
                 return self.shell_gone();
             }
+            // The shell has reported, but the stream (tmux and this reader may be megabytes
+            // behind the pane) has not brought the marker yet: go on while bytes arrive; only a
+            // stream quiet for a while has missed it (the pane moved to another session).
             if let Some(rc) = read_rc(&self.files.rc) {
-                // Reported, but the marker was not in this stream: give it a moment.
-                if let TapEvent::Ended(rc) = tap.wait(Duration::from_millis(200)) {
+                if tap.quiet_for() >= MARKER_MISSED {
                     return Ok(Ended::Status(rc));
                 }
-                return Ok(Ended::Status(rc));
             }
             if self.back_at_prompt(tap.quiet_for()) {
                 let since = *silent_since.get_or_insert_with(Instant::now);

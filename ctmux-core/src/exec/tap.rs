@@ -483,13 +483,15 @@ impl Tap {
         }
     }
 
-    /// The collected output: at the end marker, or (the pane exited, the shell came back
-    /// without reporting) what arrived until now. Stops the collector.
+    /// The collected output: at the end marker, or (the stream ended, the shell came back
+    /// without reporting) what arrived until now, marked truncated (bytes may be missing).
+    /// Stops the collector.
     pub(crate) fn take(&self) -> Collected {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let mut st = lock(&self.shared.0);
         if st.collected.is_none() {
-            let c = st.collector.finish();
+            let mut c = st.collector.finish();
+            c.text.truncated = true;
             st.collected = Some(c);
         }
         st.collected.clone().unwrap_or_default()
