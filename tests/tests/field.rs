@@ -181,7 +181,8 @@ fn diff(got: &str, want: &str) -> String {
 
 /// The exec cases, each run on every cell.
 mod cases {
-    use super::{Ctx, SEQ_T};
+    use super::{Ctx, Shell, RUN_T, SEQ_T};
+    use std::time::Duration;
 
     pub fn exit_codes(c: &Ctx) {
         for code in [0, 1, 3, 127, 255] {
@@ -268,6 +269,75 @@ mod cases {
         }
     }
 
+    /// Text typed at the prompt but not entered (`git sta`) is cleared, not run.
+    pub fn pending_text(c: &Ctx) {
+        c.expect("true", 0, "");
+        c.pane.send_text("git sta").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        c.expect("echo ok", 0, "ok\n");
+        c.expect("echo clean", 0, "clean\n");
+    }
+
+    /// `exit N` reports N; the same shell stays (its variables too).
+    pub fn exit_n(c: &Ctx) {
+        c.expect("kept=yes", 0, "");
+        c.expect("echo bye; exit 3; echo never", 3, "bye\n");
+        c.expect("echo $kept", 0, "yes\n");
+        c.expect("(exit 4); echo $?", 0, "4\n");
+    }
+
+    /// Commands that remove, replace or redefine the prompt hook still report their status,
+    /// and the next exec puts the hook back (an interrupted command then reports 130).
+    pub fn hook_disturbed(c: &Ctx) {
+        let cases: &[(&str, i32)] = match c.srv.cell.shell {
+            Shell::Zsh => &[
+                ("precmd_functions=(); (exit 5)", 5),
+                ("precmd_functions=(my_own); (exit 6)", 6),
+                ("__ctmux_hook() { :; }; (exit 7)", 7),
+            ],
+            _ => &[
+                ("unset PROMPT_COMMAND; (exit 5)", 5),
+                ("PROMPT_COMMAND='true'; (exit 6)", 6),
+                ("__ctmux_hook() { :; }; (exit 7)", 7),
+            ],
+        };
+        for (cmd, code) in cases {
+            c.expect(cmd, *code, "");
+            let h = c.pane.exec("sleep 100").unwrap();
+            crate::common::wait_running(&c.pane, true);
+            c.pane.signal("SIGINT").unwrap();
+            let r = h.wait(RUN_T).unwrap();
+            assert_eq!(
+                r.exit_code,
+                130,
+                "{}: after it, Ctrl-C reports 130",
+                c.label(cmd)
+            );
+        }
+    }
+
+    /// `exec >/dev/null`, `stty -echo` and a shadowed `printf` do not pollute the output.
+    pub fn output_pollution(c: &Ctx) {
+        c.expect("exec >/dev/null; echo hidden", 0, "");
+        c.expect("exec >/dev/tty; echo back", 0, "back\n");
+        c.expect("stty -echo; echo x", 0, "x\n");
+        c.expect("stty echo; echo y", 0, "y\n");
+        c.expect("printf() { echo EVIL; }; echo ok", 0, "ok\n");
+        c.expect("echo z; unset -f printf", 0, "z\n");
+    }
+
+    /// The command replaces the shell (`exec bash`): nothing can report, the exec ends once
+    /// the new shell is at its prompt (status unknown, -1), and the next exec works.
+    pub fn exec_replaces_the_shell(c: &Ctx) {
+        let cmd = match c.srv.cell.shell {
+            Shell::Zsh => "exec zsh",
+            _ => "exec bash",
+        };
+        let r = c.run_with(cmd, Some(Duration::from_secs(60)));
+        assert_eq!(r.exit_code, -1, "{}: {r:?}", c.label(cmd));
+        c.expect("echo again", 0, "again\n");
+    }
+
     pub fn no_trailing_newline(c: &Ctx) {
         c.expect("printf abc", 0, "abc");
         // And the next exec is clean.
@@ -320,6 +390,11 @@ matrix!(
         seq_100000,
         no_trailing_newline,
         rc_survives,
+        pending_text,
+        exit_n,
+        hook_disturbed,
+        output_pollution,
+        exec_replaces_the_shell,
     ]
 );
 
