@@ -338,6 +338,28 @@ mod cases {
         c.expect("echo again", 0, "again\n");
     }
 
+    /// The lines ctmux types never stay in the shell's history (bash: whatever HISTCONTROL
+    /// says, also in the file `history -a` writes; zsh: all but the very first exec's line,
+    /// which is in zsh's list before ctmux's `zshaddhistory` hook exists).
+    pub fn history_clean(c: &Ctx) {
+        for i in 0..3 {
+            c.expect(&format!("echo {i}"), 0, &format!("{i}\n"));
+        }
+        let (list, allowed) = match c.srv.cell.shell {
+            Shell::Zsh => ("fc -ln 1", 1),
+            _ => ("HISTTIMEFORMAT= history; cat \"${HISTFILE:-/dev/null}\"", 0),
+        };
+        let r = c.run(list);
+        let typed = r.output.lines().filter(|l| l.contains("/exec/")).count();
+        assert!(
+            typed <= allowed,
+            "{}: {} wrapper lines in the history:\n{}",
+            c.label(list),
+            typed,
+            r.output
+        );
+    }
+
     pub fn no_trailing_newline(c: &Ctx) {
         c.expect("printf abc", 0, "abc");
         // And the next exec is clean.
@@ -395,6 +417,7 @@ matrix!(
         hook_disturbed,
         output_pollution,
         exec_replaces_the_shell,
+        history_clean,
     ]
 );
 
