@@ -21,6 +21,16 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// [`Error::Tmux`] with tmux's message.
     fn run(&self, argv: &[String]) -> Result<String>;
 
+    /// Run one tmux command whose output nobody needs, without waiting for it where the
+    /// transport allows (a control connection runs commands in order, so this client's later
+    /// commands see its effect). By default the same as [`Backend::run`].
+    ///
+    /// # Errors
+    /// As [`Backend::run`], for what is known before the reply.
+    fn post(&self, argv: &[String]) -> Result<()> {
+        self.run(argv).map(drop)
+    }
+
     /// The server this backend talks to.
     fn server(&self) -> &Server;
 

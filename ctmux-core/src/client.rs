@@ -531,9 +531,11 @@ impl Ctmux {
             .map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            // `<pane number>x<id>.sh|.cmd` and `<pane number>.lock`.
+            // `<pane number>x<id>.<ext>` and `<pane number>.lock` (the shells' function
+            // library, `lib-<version>.sh`, is no pane's).
             let pane = name.split(['x', '.']).next().unwrap_or("");
-            if !live.contains(pane) && std::fs::remove_file(entry.path()).is_ok() {
+            let of_a_pane = !pane.is_empty() && pane.bytes().all(|b| b.is_ascii_digit());
+            if of_a_pane && !live.contains(pane) && std::fs::remove_file(entry.path()).is_ok() {
                 report.dropped.push(entry.path().display().to_string());
             }
         }

@@ -351,6 +351,9 @@ fn signals_reach_the_job_not_the_shell() {
         .exec("sh -c 'echo before; sleep 100; echo never'")
         .unwrap();
     wait_running(&pane, true);
+    // Stop it once it has printed (a stop before that is fine too, but makes the order of
+    // its output and bash's "Stopped" notice a race).
+    pane.watch("^before$", T, None).unwrap();
     let groups = pane.signal("SIGSTOP").unwrap();
     let pgid = groups[0];
     let deadline = std::time::Instant::now() + Duration::from_secs(5);

@@ -230,6 +230,19 @@ impl Backend for ControlBackend {
         self.run_as_process(argv)
     }
 
+    fn post(&self, argv: &[String]) -> Result<()> {
+        if runs_as_process(argv) {
+            return self.run(argv).map(drop);
+        }
+        match self.connection() {
+            Some(conn) => {
+                self.issued.fetch_add(1, Ordering::Relaxed);
+                conn.post(argv)
+            }
+            None => self.run(argv).map(drop),
+        }
+    }
+
     fn server(&self) -> &Server {
         self.fallback.server()
     }

@@ -413,6 +413,35 @@ impl Connection {
 
     /// Like [`Connection::run`], with the detail a backend needs to retry elsewhere.
     pub(crate) fn send(&self, argv: &[String]) -> std::result::Result<String, SendError> {
+        let rx = self.submit(argv)?;
+        match rx.recv() {
+            Ok(result) => result,
+            Err(_) => Err(SendError::Closed {
+                written: true,
+                started: false,
+                reason: "control-mode reader stopped".into(),
+            }),
+        }
+    }
+
+    /// Write one command without waiting for its reply (dropped when it comes). tmux runs the
+    /// commands of a connection in order, so a later command on this connection sees its
+    /// effect.
+    ///
+    /// # Errors
+    /// As [`Connection::run`], for what can be known before the reply.
+    pub fn post(&self, argv: &[String]) -> Result<()> {
+        self.submit(argv)
+            .map(drop)
+            .map_err(|e| send_error_to_error(argv, e))
+    }
+
+    /// Queue `argv` and write it; the receiver gets its reply.
+    fn submit(
+        &self,
+        argv: &[String],
+    ) -> std::result::Result<mpsc::Receiver<std::result::Result<String, SendError>>, SendError>
+    {
         let (mut line, mut expected) =
             command_line(argv).map_err(|e| SendError::Invalid(e.to_string()))?;
         // After a command that can take away the session this client is attached to, ask on
@@ -467,14 +496,7 @@ impl Connection {
                 });
             }
         }
-        match rx.recv() {
-            Ok(result) => result,
-            Err(_) => Err(SendError::Closed {
-                written: true,
-                started: false,
-                reason: "control-mode reader stopped".into(),
-            }),
-        }
+        Ok(rx)
     }
 
     /// Detach: close the client's stdin, wait (2 s at most) for it to leave, else kill it.

@@ -363,13 +363,19 @@ impl Pane {
         // A detached exec (or one whose stream could not be tapped) has the shell notify
         // tmux, and its bytes go to a file through `pipe-pane` when the pane has none.
         let pipe = tap.is_none() && !info.piped && opts.capture;
-        let notify = tap.is_none().then(|| {
-            format!(
-                "{} -S {}",
-                sh_quote(&self.client().server().tmux_path().to_string_lossy()),
-                sh_quote(&info.socket_path)
-            )
-        });
+        let tmux = self
+            .client()
+            .server()
+            .tmux_path()
+            .to_string_lossy()
+            .into_owned();
+        let notify = tap
+            .is_none()
+            .then_some((tmux.as_str(), info.socket_path.as_str()));
+        let lib = dir.join(wrapper::lib_file_name());
+        if !lib.exists() {
+            crate::state::atomic_write(&lib, wrapper::lib_script().as_bytes())?;
+        }
         let typed = wrapper::typed_line(&files.wrap);
         let target = self.target();
         write_private(
@@ -378,8 +384,9 @@ impl Pane {
                 id: &id,
                 cmd_file: &files.cmd,
                 rc_file: &files.rc,
-                notify: notify.as_deref(),
+                notify,
                 pane: &target,
+                lib: &lib,
             }
             .script(),
         )?;
@@ -1069,9 +1076,11 @@ impl ExecHandle {
         let mut argv = record_argv(&target, &self.id, exit_code);
         if files.pipe.exists() {
             argv.extend([";", "pipe-pane", "-t", &target].map(String::from));
-        }
-        if !self.known_done || files.pipe.exists() {
             self.pane.tmux(&argv)?;
+        } else if !self.known_done {
+            // Nobody needs its answer: over a control connection it is not waited for (this
+            // client's next command sees it; the status file serves other processes meanwhile).
+            self.pane.client().backend().post(&argv)?;
         }
         files.remove();
         if self.tap.is_none() {
