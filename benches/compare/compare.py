@@ -427,16 +427,11 @@ def goals(samples, ref, peers):
 # Why ctmux is behind a peer or a goal on a workload, and the fix; printed for flagged rows.
 NOTES = {
     "exec_true": (
-        "over control mode `pane.run` costs 3 round trips on the open connection (~0.2 ms) and "
-        "completion is seen in pushed `%output` (the connection is attached to the pane's "
-        "session, as here), but `run` must not return before the shell's "
-        "notifier (`tmux set-option @ctmux-done ... \\; wait-for -S`, one tmux *process*, "
-        "~2 ms) has run, so it cannot go below one process spawn. The peers are close here "
-        "because `true` ends at once: their first capture right after typing already shows "
-        "the marker (send-keys + capture = 2 spawns); any command that outlasts that first "
-        "poll costs them a poll period (libtmux 10 ms, shell 100 ms). Fix: take the notifier "
-        "off the prompt's path (docs/control-mode.md, \"Still to come\") and end the wait on "
-        "the end marker seen in `%output`."),
+        "over control mode `pane.run` costs 2 round trips on the open connection (~0.35 ms) "
+        "plus the shell's own work until its start marker (~0.85 ms: readline handling the "
+        "line-clearing keys and the typed line, sourcing the wrapper, the /dev/tty markers "
+        "and the status file), the price of never typing onto pending text and of markers a "
+        "command cannot swallow. Next: skip the clearing keys when the line is known empty."),
     "exec_output_1mb": (
         "ctmux's `run` returns the command's whole output from the pane's byte stream "
         "(docs/exec.md), parsed and cleaned; the peers wait for their marker and read back "
