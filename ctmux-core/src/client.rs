@@ -342,13 +342,25 @@ impl Ctmux {
         self.inner.ready_timeout
     }
 
-    /// Run a tmux command given as argv.
+    /// Run a tmux command given as argv (several, separated by bare `;` elements).
+    ///
+    /// Every argument is used by tmux exactly as given: where tmux would expand it as a
+    /// format (a session or window name, a `-c` directory, an option name, `pipe-pane`'s
+    /// command, ...) it is escaped first, so `#(cmd)` in a value never runs `cmd` (see
+    /// `literal.rs`). Formats ctmux means (`-F`, `display-message`, `set-option -F`) are
+    /// passed as they are.
     ///
     /// # Errors
     /// As [`Backend::run`].
     pub fn tmux<S: AsRef<str>>(&self, argv: &[S]) -> Result<String> {
         let v: Vec<String> = argv.iter().map(|s| s.as_ref().to_owned()).collect();
-        self.inner.backend.run(&v)
+        self.inner.backend.run(&crate::literal::protect(&v))
+    }
+
+    /// [`Ctmux::tmux`] for a command whose output nobody needs, not waited for where the
+    /// transport allows ([`Backend::post`]).
+    pub(crate) fn tmux_post(&self, argv: &[String]) -> Result<()> {
+        self.inner.backend.post(&crate::literal::protect(argv))
     }
 
     /// The directory holding this server's exec scripts.

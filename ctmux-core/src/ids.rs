@@ -31,7 +31,8 @@ fn check_common(what: &'static str, s: &str) -> Result<()> {
 /// A tmux session name that tmux will take literally.
 ///
 /// Refused: empty, over [`MAX_NAME_LEN`] characters, control characters, `:` and `.` (tmux
-/// target syntax), and a leading `$ @ % = ~ -` (id, exact-match and option prefixes).
+/// target syntax), `\` (tmux stores it doubled), and a leading `$ @ % = ~ -` (id, exact-match
+/// and option prefixes).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionName(String);
 
@@ -46,6 +47,12 @@ impl SessionName {
             return Err(Error::invalid(
                 "session name",
                 format!("{name:?} contains {c:?}, which tmux reads as target syntax"),
+            ));
+        }
+        if name.contains('\\') {
+            return Err(Error::invalid(
+                "session name",
+                format!("{name:?} contains '\\', which tmux would store doubled"),
             ));
         }
         if name.starts_with(['$', '@', '%', '=', '~', '-']) {

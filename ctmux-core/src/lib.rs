@@ -43,6 +43,7 @@ pub mod isolated;
 pub mod keys;
 pub mod layout;
 pub mod limits;
+pub(crate) mod literal;
 pub(crate) mod marker;
 pub mod metrics;
 pub mod metrics_history;

@@ -183,12 +183,6 @@ pub(crate) fn fnv1a(text: &str) -> u64 {
     h
 }
 
-/// `s` with every `#` doubled, so tmux reads it literally where it expands formats
-/// (`new-session -c`, `respawn-pane -c`, `pipe-pane`'s command, `set-option -F`, ...).
-pub(crate) fn escape_format(s: &str) -> String {
-    s.replace('#', "##")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

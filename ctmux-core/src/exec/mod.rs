@@ -416,10 +416,7 @@ impl Pane {
                     "-O",
                     "-t",
                     &target,
-                    &format!(
-                        "exec cat >> {}",
-                        crate::server::escape_format(&sh_quote(&files.pipe.to_string_lossy()))
-                    ),
+                    &format!("exec cat >> {}", sh_quote(&files.pipe.to_string_lossy())),
                     ";",
                 ]
                 .map(String::from),
@@ -1080,7 +1077,7 @@ impl ExecHandle {
         } else if !self.known_done {
             // Nobody needs its answer: over a control connection it is not waited for (this
             // client's next command sees it; the status file serves other processes meanwhile).
-            self.pane.client().backend().post(&argv)?;
+            self.pane.client().tmux_post(&argv)?;
         }
         files.remove();
         if self.tap.is_none() {

@@ -84,7 +84,7 @@ pub(crate) fn encode_all(entries: &[String]) -> String {
 /// old value to its last [`HISTORY_BYTES`] bytes. `#` is doubled because the value is a
 /// format (`-F`).
 pub(crate) fn append_argv(target: &str, cmd: &str) -> Vec<String> {
-    let entry = encode_entry(cmd).replace('#', "##");
+    let entry = crate::literal::escape_format(&encode_entry(cmd));
     vec![
         "set-option".into(),
         "-p".into(),
