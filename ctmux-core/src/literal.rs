@@ -21,9 +21,24 @@
 //! separates commands and every other element is one argument (the process backend escapes a
 //! trailing `;`, the control backend quotes every argument).
 
-/// `s` with every `#` doubled, so tmux reads it literally where it expands formats.
+/// `s` escaped so tmux's format engine gives it back unchanged: every `#` doubled, except a
+/// run of `#` just before `[`, which the engine copies as it is (it leaves styles, `#[...]`
+/// and `##[...]`, to the drawing code).
 pub(crate) fn escape_format(s: &str) -> String {
-    s.replace('#', "##")
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut run = 0;
+    for c in s.chars() {
+        if c == '#' {
+            run += 1;
+            continue;
+        }
+        let hashes = if c == '[' { run } else { 2 * run };
+        out.extend(std::iter::repeat_n('#', hashes));
+        run = 0;
+        out.push(c);
+    }
+    out.extend(std::iter::repeat_n('#', 2 * run));
+    out
 }
 
 /// `s` escaped for an argument that goes through `strftime` and then the format engine
@@ -222,8 +237,9 @@ mod tests {
             ]
         );
         assert_eq!(
-            p(&["rename-window", "-t", "@1", "#[fg=red]"]),
-            ["rename-window", "-t", "@1", "##[fg=red]"]
+            p(&["rename-window", "-t", "@1", "#[fg=red]##[x]#(y)#"]),
+            ["rename-window", "-t", "@1", "#[fg=red]##[x]##(y)##"],
+            "the format engine copies a run of # before [ as it is"
         );
         assert_eq!(
             p(&["set-option", "-p", "-t", "%1", "@ctmux-meta-a#b", "v#{x}"]),

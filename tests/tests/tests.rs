@@ -1,5 +1,6 @@
 //! ctmux end-to-end tests: every test drives real tmux on its own isolated server.
 
+mod adversarial;
 mod budget;
 mod cli;
 mod cli_live;
