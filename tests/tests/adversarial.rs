@@ -346,7 +346,11 @@ fn snapshot_and_tmuxp_fields_stay_literal_with_and_without_exec() {
                 "-F",
                 "#{window_name}",
             ]);
-            assert_eq!(windows, [value.clone()], "window name of {value:?}");
+            assert_eq!(
+                windows,
+                std::slice::from_ref(value),
+                "window name of {value:?}"
+            );
             let s = lab.client.session(&session).unwrap();
             if let Some(cwd) = &cwd {
                 let paths = lab.held(&[
@@ -391,7 +395,7 @@ fn snapshot_and_tmuxp_fields_stay_literal_with_and_without_exec() {
             .unwrap_or_else(|e| panic!("tmuxp restore of {value:?}: {e}"));
         let sid = report.session_id.clone().unwrap();
         let windows = lab.held(&["list-windows", "-t", &sid, "-F", "#{window_name}"]);
-        assert_eq!(windows, [value.clone()], "tmuxp window name");
+        assert_eq!(windows, std::slice::from_ref(value), "tmuxp window name");
         if let Some(cwd) = &cwd {
             let paths = lab.held(&["list-panes", "-t", &sid, "-F", "#{pane_start_path}"]);
             assert_eq!(paths, [cwd.display().to_string()], "tmuxp start_directory");
