@@ -413,10 +413,12 @@ fn snapshot_and_tmuxp_fields_stay_literal_with_and_without_exec() {
 fn a_live_cwd_with_a_format_is_saved_and_restored_literally() {
     let lab = Lab::new();
     let sentinel = lab.sentinels.join("live");
+    // A file name cannot hold '/': the command spells the sentinel's path with printf.
+    let spelled = sentinel.display().to_string().replace('/', "\\057");
     let dir = lab
         .server
         .dir()
-        .join(format!("w#(touch {})x", sentinel.display()).replace('/', "_"));
+        .join(format!("w#(touch \"$(printf '{spelled}')\")x"));
     std::fs::create_dir_all(&dir).unwrap();
     let s = lab
         .client
