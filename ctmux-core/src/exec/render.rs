@@ -11,6 +11,29 @@
 pub(crate) struct Renderer {
     parser: vte::Parser,
     line: LineModel,
+    /// The start of a UTF-8 sequence the last chunk ended inside, held back until the chunk
+    /// that completes it: vte 0.15.0 drops the character after a sequence split across two
+    /// `advance` calls (alacritty/vte#159), so vte is only ever given whole sequences.
+    split: Vec<u8>,
+}
+
+/// Where the incomplete UTF-8 sequence at the end of `bytes` starts (`bytes.len()` if none).
+fn complete_prefix(bytes: &[u8]) -> usize {
+    let n = bytes.len();
+    for k in 1..=n.min(3) {
+        let b = bytes[n - k];
+        if b & 0xC0 == 0x80 {
+            continue; // a continuation byte: look further back for its lead
+        }
+        let need = match b {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        return if need > k { n - k } else { n };
+    }
+    n
 }
 
 #[derive(Default)]
@@ -93,12 +116,23 @@ impl Renderer {
         Renderer {
             parser: vte::Parser::new(),
             line: LineModel::default(),
+            split: Vec::new(),
         }
     }
 
     /// Feed bytes; returns the text of the lines they finished (each ending in `\n`).
     pub(crate) fn feed(&mut self, bytes: &[u8]) -> String {
-        self.parser.advance(&mut self.line, bytes);
+        if self.split.is_empty() {
+            let whole = complete_prefix(bytes);
+            self.parser.advance(&mut self.line, &bytes[..whole]);
+            self.split.extend_from_slice(&bytes[whole..]);
+        } else {
+            let mut joined = std::mem::take(&mut self.split);
+            joined.extend_from_slice(bytes);
+            let whole = complete_prefix(&joined);
+            self.parser.advance(&mut self.line, &joined[..whole]);
+            self.split.extend_from_slice(&joined[whole..]);
+        }
         std::mem::take(&mut self.line.out)
     }
 
@@ -109,6 +143,10 @@ impl Renderer {
 
     /// The unfinished last line (no `\n`), at the end of the output.
     pub(crate) fn finish(mut self) -> String {
+        if !self.split.is_empty() {
+            // Cut short for good: what a terminal shows for it.
+            self.parser.advance(&mut self.line, "\u{fffd}".as_bytes());
+        }
         let mut s = std::mem::take(&mut self.line.out);
         s.extend(self.line.cells.drain(..));
         s
@@ -147,6 +185,20 @@ mod tests {
         assert_eq!(render(b"no newline"), "no newline");
         assert_eq!(render(b"\n\n"), "\n\n");
         assert_eq!(render(b"a\x1b[5Cb"), "a     b");
+        assert_eq!(render(b"cut short \xe2\x9c"), "cut short \u{fffd}");
+    }
+
+    #[test]
+    fn a_sequence_split_across_chunks_keeps_what_follows() {
+        // vte 0.15.0 alone gives " ✓éé" here (the '0' after the split 'é' is lost).
+        let whole = " ✓é0é".as_bytes();
+        for cut in 0..=whole.len() {
+            let mut r = Renderer::new();
+            let mut got = r.feed(&whole[..cut]);
+            got.push_str(&r.feed(&whole[cut..]));
+            got.push_str(&r.finish());
+            assert_eq!(got, " ✓é0é", "cut {cut}");
+        }
     }
 
     #[test]
