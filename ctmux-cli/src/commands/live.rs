@@ -92,13 +92,32 @@ pub enum LiveCommand {
 /// `ctmux daemon ...`
 #[derive(Debug, Clone, Subcommand)]
 pub enum DaemonAction {
-    /// Start the daemon for this server unless one runs -> started, pid, ...
+    /// Start the daemon for this server unless one runs -> started, already_running, pid, ...
+    ///
+    /// Settings given here are kept in daemon.json for later starts and picked up by a
+    /// running daemon within a second.
     Start {
-        /// Seconds between metrics samples of every pane (1-3600, default 5; kept for
-        /// later starts, and picked up by a running daemon)
+        /// Seconds between metrics samples of every pane (1-3600, default 5)
         #[arg(long, value_name = "SECONDS",
               value_parser = clap::value_parser!(u64).range(1..=3600))]
         metrics_interval: Option<u64>,
+        /// Client connections served at once (1-65536, default 256); more are refused
+        #[arg(long, value_name = "N",
+              value_parser = clap::value_parser!(u64).range(1..=65536))]
+        max_connections: Option<u64>,
+        /// Subscriptions served at once (1-65536, default 128); more are refused
+        #[arg(long, value_name = "N",
+              value_parser = clap::value_parser!(u64).range(1..=65536))]
+        max_subscribers: Option<u64>,
+        /// KiB of events a subscriber may have waiting (16-1048576, default 256)
+        #[arg(long, value_name = "KIB",
+              value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
+        subscriber_buffer_kib: Option<u64>,
+        /// Seconds output waits for a full subscriber that does not read before it lags
+        /// (1-600, default 5)
+        #[arg(long, value_name = "SECONDS",
+              value_parser = clap::value_parser!(u64).range(1..=600))]
+        subscriber_stall: Option<u64>,
     },
     /// Stop it gracefully -> was_running
     Stop,
@@ -301,9 +320,36 @@ fn daemon_action(client: &Ctmux, action: &DaemonAction, out: &mut dyn Write) -> 
     match action {
         DaemonAction::Status => to_fields(&daemon::status(&paths)?),
         DaemonAction::Stop => Ok(fields([("was_running", json!(daemon::stop(&paths)?))])),
-        DaemonAction::Start { metrics_interval } => {
-            if let Some(s) = metrics_interval {
-                daemon::jobs::set_metrics_interval(&paths, *s)?;
+        DaemonAction::Start {
+            metrics_interval,
+            max_connections,
+            max_subscribers,
+            subscriber_buffer_kib,
+            subscriber_stall,
+        } => {
+            let any = metrics_interval.is_some()
+                || max_connections.is_some()
+                || max_subscribers.is_some()
+                || subscriber_buffer_kib.is_some()
+                || subscriber_stall.is_some();
+            if any {
+                daemon::jobs::update_config(&paths, |c| {
+                    if let Some(v) = metrics_interval {
+                        c.metrics_interval_seconds = *v;
+                    }
+                    if let Some(v) = max_connections {
+                        c.max_connections = *v as usize;
+                    }
+                    if let Some(v) = max_subscribers {
+                        c.max_subscribers = *v as usize;
+                    }
+                    if let Some(v) = subscriber_buffer_kib {
+                        c.subscriber_buffer_bytes = (*v as usize) * 1024;
+                    }
+                    if let Some(v) = subscriber_stall {
+                        c.subscriber_stall_seconds = *v;
+                    }
+                })?;
             }
             start(client)
         }
@@ -357,6 +403,7 @@ fn start(client: &Ctmux) -> Outcome {
     let report = client.daemon_start(&exe, &[])?;
     let mut f = to_fields(&report.status)?;
     f.insert("started".into(), json!(report.started));
+    f.insert("already_running".into(), json!(report.already_running));
     f.insert("removed_stale".into(), json!(report.removed_stale));
     Ok(f)
 }

@@ -32,18 +32,82 @@ const HEALTH_EVERY: Duration = Duration::from_secs(2);
 /// How often GC is considered (it runs only when enabled and its interval has passed).
 const GC_EVERY: Duration = Duration::from_secs(60);
 
-/// Settings of the daemon (`daemon.json`), re-read when the file changes.
+/// Settings of the daemon (`daemon.json`), re-read when the file changes. A field missing
+/// from the file has its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct DaemonConfig {
     /// Seconds between two metrics samples of every pane (1 - 3600).
     pub metrics_interval_seconds: u64,
+    /// Client connections served at once (1 - 65 536, default 256); one more is refused
+    /// with a `Busy` reply naming this setting.
+    pub max_connections: usize,
+    /// Subscriptions served at once (1 - 65 536, default 128); one more is refused the
+    /// same way. Each is also a connection.
+    pub max_subscribers: usize,
+    /// Bytes of events a subscriber may have waiting (16 KiB - 1 GiB, default 256 KiB).
+    pub subscriber_buffer_bytes: usize,
+    /// Seconds the oldest waiting event of a full subscriber may wait before it lags (1 -
+    /// 600, default 5): until then output waits for it.
+    pub subscriber_stall_seconds: u64,
 }
 
 impl Default for DaemonConfig {
     fn default() -> Self {
         DaemonConfig {
             metrics_interval_seconds: 5,
+            max_connections: 256,
+            max_subscribers: 128,
+            subscriber_buffer_bytes: 256 * 1024,
+            subscriber_stall_seconds: 5,
+        }
+    }
+}
+
+/// The accepted range of each numeric setting, by field name.
+pub const CONFIG_RANGES: [(&str, u64, u64); 5] = [
+    ("metrics_interval_seconds", 1, 3600),
+    ("max_connections", 1, 65_536),
+    ("max_subscribers", 1, 65_536),
+    ("subscriber_buffer_bytes", 16 * 1024, 1 << 30),
+    ("subscriber_stall_seconds", 1, 600),
+];
+
+impl DaemonConfig {
+    fn fields(&self) -> [(&'static str, u64); 5] {
+        [
+            ("metrics_interval_seconds", self.metrics_interval_seconds),
+            ("max_connections", self.max_connections as u64),
+            ("max_subscribers", self.max_subscribers as u64),
+            (
+                "subscriber_buffer_bytes",
+                self.subscriber_buffer_bytes as u64,
+            ),
+            ("subscriber_stall_seconds", self.subscriber_stall_seconds),
+        ]
+    }
+
+    /// Check every setting against [`CONFIG_RANGES`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the first setting out of range.
+    pub fn validate(&self) -> Result<()> {
+        for ((name, v), (_, lo, hi)) in self.fields().into_iter().zip(CONFIG_RANGES) {
+            if !(lo..=hi).contains(&v) {
+                return Err(Error::invalid(
+                    "daemon setting",
+                    format!("{name} = {v} is outside {lo}..={hi}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The budget of each new subscriber.
+    pub fn subscriber_budget(&self) -> crate::events::hub::Budget {
+        crate::events::hub::Budget {
+            max_bytes: self.subscriber_buffer_bytes.clamp(16 * 1024, 1 << 30),
+            stall: Duration::from_secs(self.subscriber_stall_seconds.clamp(1, 600)),
         }
     }
 }
@@ -56,36 +120,48 @@ pub fn config_file(paths: &DaemonPaths) -> std::path::PathBuf {
 /// Read the settings (defaults when there is no file).
 ///
 /// # Errors
-/// [`Error::Corrupt`] when the file does not parse.
+/// [`Error::Corrupt`] when the file does not parse or holds a value out of range.
 pub fn load_config(paths: &DaemonPaths) -> Result<DaemonConfig> {
     let path = config_file(paths);
+    let corrupt = |reason: String| Error::Corrupt {
+        what: path.display().to_string(),
+        reason,
+    };
     match std::fs::read(&path) {
-        Ok(b) => serde_json::from_slice(&b).map_err(|e| Error::Corrupt {
-            what: path.display().to_string(),
-            reason: e.to_string(),
-        }),
+        Ok(b) => {
+            let cfg: DaemonConfig =
+                serde_json::from_slice(&b).map_err(|e| corrupt(e.to_string()))?;
+            cfg.validate().map_err(|e| corrupt(e.to_string()))?;
+            Ok(cfg)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DaemonConfig::default()),
         Err(e) => Err(Error::io(format!("reading {}", path.display()), e)),
     }
 }
 
-/// Set the metrics sampling interval (a running daemon picks it up within a second).
+/// Change the settings: `change` edits the current ones (defaults when there is no file),
+/// and the result is checked and written atomically. A running daemon picks the change up
+/// within a second (a new subscriber budget applies to new subscribers).
 ///
 /// # Errors
-/// [`Error::InvalidInput`] outside 1..=3600 s; [`Error::Io`] if it cannot be written.
-pub fn set_metrics_interval(paths: &DaemonPaths, seconds: u64) -> Result<()> {
-    if !(1..=3600).contains(&seconds) {
-        return Err(Error::invalid(
-            "metrics interval",
-            format!("{seconds} s is outside 1..=3600 s"),
-        ));
-    }
-    let cfg = DaemonConfig {
-        metrics_interval_seconds: seconds,
-    };
+/// [`Error::InvalidInput`] for a value out of range ([`CONFIG_RANGES`]);
+/// [`Error::Corrupt`] when the current file does not parse; [`Error::Io`] if it cannot be
+/// written.
+pub fn update_config(paths: &DaemonPaths, change: impl FnOnce(&mut DaemonConfig)) -> Result<()> {
+    let mut cfg = load_config(paths)?;
+    change(&mut cfg);
+    cfg.validate()?;
     let bytes = serde_json::to_vec_pretty(&cfg)
         .map_err(|e| Error::io("encoding daemon.json", std::io::Error::other(e)))?;
     crate::state::atomic_write(&config_file(paths), &bytes)
+}
+
+/// Set the metrics sampling interval (a running daemon picks it up within a second).
+///
+/// # Errors
+/// [`Error::InvalidInput`] outside 1..=3600 s; as [`update_config`].
+pub fn set_metrics_interval(paths: &DaemonPaths, seconds: u64) -> Result<()> {
+    update_config(paths, |c| c.metrics_interval_seconds = seconds)
 }
 
 fn client(server: &Server, state: &StateDir) -> Result<crate::Ctmux> {

@@ -9,13 +9,15 @@
 //! - `events.log` (+ `.1` .. `.3`) — every event except output lines, JSON lines ([`log`]).
 //! - `daemon.out` — what the daemon process printed (start-up failures).
 //! - `autosave.json` — sessions to save periodically ([`autosave`]).
-//! - `daemon.json` — its settings ([`jobs::DaemonConfig`]: the metrics sampling interval).
+//! - `daemon.json` — its settings ([`jobs::DaemonConfig`]: the metrics sampling interval,
+//!   the caps on connections and subscribers, each subscriber's byte budget).
 //!
 //! Besides events, the daemon enforces pane resource limits, samples metrics into a
 //! bounded history, runs scheduled garbage collection and autosaves ([`jobs`]).
 //!
-//! [`start`] is idempotent (a running daemon is reported, not duplicated; two concurrent
-//! starts give exactly one daemon because only one process can take the lock), removes a
+//! [`start`] is idempotent (a running daemon is reported, not duplicated; concurrent starts
+//! give exactly one daemon because only one process can take the lock, and exactly one of
+//! them reports `started`: each learns whether the process *it* launched got the lock), removes a
 //! stale pid file and socket, and waits until the new daemon answers. [`stop`] asks over the
 //! socket and waits for the lock to be released (SIGTERM to the recorded pid when the socket
 //! is gone). [`status`] never changes anything.
@@ -27,6 +29,7 @@ pub mod autosave;
 pub mod jobs;
 pub mod log;
 pub mod protocol;
+mod ready;
 mod server;
 
 pub use server::run;
@@ -261,8 +264,11 @@ pub fn status(paths: &DaemonPaths) -> Result<DaemonStatus> {
 /// What [`start`] did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StartReport {
-    /// `true` if this call started the daemon, `false` if one was already running.
+    /// `true` if the process this call launched is the running daemon.
     pub started: bool,
+    /// `true` if another daemon was running (or won a concurrent start): this call
+    /// started nothing. Exactly one of `started` and `already_running` is `true`.
+    pub already_running: bool,
     /// Whether a stale pid file / socket was removed first.
     pub removed_stale: bool,
     /// The daemon's status once it answered.
@@ -288,6 +294,7 @@ pub fn start(
     if lock_held(&paths)? {
         return Ok(StartReport {
             started: false,
+            already_running: true,
             removed_stale: false,
             status: wait_reachable(&paths, START_TIMEOUT)?,
         });
@@ -299,6 +306,8 @@ pub fn start(
         )));
     }
     let removed_stale = paths.pid.exists() || paths.socket.exists();
+    let mut verdict =
+        ready::Waiter::new().map_err(|e| Error::io("making the daemon's ready pipe", e))?;
     let mut cmd = std::process::Command::new("/bin/sh");
     cmd.arg("-c")
         .arg("\"$@\" </dev/null >>\"$CTMUX_DAEMON_OUT\" 2>&1 &")
@@ -306,23 +315,29 @@ pub fn start(
         .arg(program)
         .args(args)
         .env("CTMUX_DAEMON_OUT", &paths.out)
+        .env(ready::ENV, verdict.env())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let status = cmd
-        .status()
-        .map_err(|e| Error::io(format!("starting {}", program.display()), e))?;
+    let status = cmd.status();
+    verdict.launched();
+    let status = status.map_err(|e| Error::io(format!("starting {}", program.display()), e))?;
     if !status.success() {
         return Err(Error::io(
             format!("starting {}", program.display()),
             std::io::Error::other(format!("sh exited with {status}")),
         ));
     }
-    let status = wait_reachable(&paths, START_TIMEOUT)?;
+    let deadline = Instant::now() + START_TIMEOUT;
+    // `Err`: no verdict in time (wait_reachable then reports what the process printed);
+    // `Ok(None)`: it exited before taking the lock, so whatever answers is another daemon.
+    let started = verdict.wait(START_TIMEOUT) == Ok(Some(ready::LOCKED));
+    let status = wait_reachable(&paths, deadline.saturating_duration_since(Instant::now()))?;
     Ok(StartReport {
-        started: true,
-        removed_stale,
+        started,
+        already_running: !started,
+        removed_stale: removed_stale && started,
         status,
     })
 }

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 /// Longest request line accepted.
 pub const MAX_REQUEST: usize = 64 * 1024;
 
-/// A request to the daemon.
+/// A request to the daemon. Fields other than an op's own are refused by
+/// [`parse_request`] (serde's `deny_unknown_fields` is not applied to the unit variants of
+/// an internally tagged enum, so the check is explicit).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
@@ -37,6 +39,14 @@ pub enum Request {
     },
 }
 
+/// The fields each op takes besides `op`.
+const OP_FIELDS: [(&str, &[&str]); 4] = [
+    ("status", &[]),
+    ("stop", &[]),
+    ("subscribe", &["filter"]),
+    ("metrics_history", &["pane", "seconds"]),
+];
+
 /// The first reply line, when it is an error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorReply {
@@ -46,6 +56,13 @@ pub struct ErrorReply {
     pub kind: String,
     /// The message.
     pub error: String,
+    /// For a refusal because a cap was reached (kind `Busy`): the setting's name in
+    /// `daemon.json` (`max_connections`, `max_subscribers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<String>,
+    /// With `cap`: its value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
 }
 
 impl ErrorReply {
@@ -55,6 +72,25 @@ impl ErrorReply {
             ok: false,
             kind: e.kind().as_str().to_owned(),
             error: e.to_string(),
+            cap: None,
+            limit: None,
+        }
+    }
+
+    /// The refusal sent when the daemon already has `limit` of what `cap` counts
+    /// (`max_connections`, `max_subscribers`); `flag` is the `ctmux daemon start` option
+    /// that raises it.
+    pub fn cap_reached(cap: &str, what: &str, limit: u64, flag: &str) -> Self {
+        ErrorReply {
+            ok: false,
+            kind: ErrorKind::Busy.as_str().to_owned(),
+            error: format!(
+                "the daemon already has {limit} {what}, its limit ({cap} in daemon.json); \
+                 raise it with `ctmux daemon start {flag} N` (a running daemon picks it up \
+                 within a second)"
+            ),
+            cap: Some(cap.to_owned()),
+            limit: Some(limit),
         }
     }
 
@@ -70,6 +106,10 @@ impl ErrorReply {
             ErrorKind::NotFound => Error::not_found("daemon object", msg),
             ErrorKind::ServerUnavailable => Error::ServerUnavailable(msg),
             ErrorKind::PermissionDenied => Error::PermissionDenied(msg),
+            ErrorKind::Busy => Error::Busy {
+                pane: "(the ctmux daemon)".into(),
+                reason: msg,
+            },
             ErrorKind::Corrupt => Error::Corrupt {
                 what: "daemon reply".into(),
                 reason: msg,
@@ -85,7 +125,7 @@ impl ErrorReply {
 /// [`Error::InvalidInput`] for anything that is not a known request (garbage, unknown op,
 /// unknown fields, a bad filter).
 pub fn parse_request(line: &[u8]) -> crate::Result<Request> {
-    let req: Request = serde_json::from_slice(line).map_err(|e| {
+    let bad = |e: String| {
         Error::invalid(
             "daemon request",
             format!(
@@ -93,7 +133,27 @@ pub fn parse_request(line: &[u8]) -> crate::Result<Request> {
                 String::from_utf8_lossy(&line[..line.len().min(80)])
             ),
         )
-    })?;
+    };
+    let value: serde_json::Value = serde_json::from_slice(line).map_err(|e| bad(e.to_string()))?;
+    if let Some(obj) = value.as_object() {
+        let op = obj.get("op").and_then(|v| v.as_str());
+        if let Some((op, fields)) = OP_FIELDS.iter().find(|(name, _)| Some(*name) == op) {
+            if let Some(extra) = obj
+                .keys()
+                .find(|k| *k != "op" && !fields.contains(&k.as_str()))
+            {
+                let expected = if fields.is_empty() {
+                    "none".to_owned()
+                } else {
+                    fields.join(", ")
+                };
+                return Err(bad(format!(
+                    "unknown field `{extra}` for op {op:?}, expected: {expected}"
+                )));
+            }
+        }
+    }
+    let req: Request = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
     if let Request::Subscribe { filter } = &req {
         filter.compile()?;
     }
@@ -103,6 +163,17 @@ pub fn parse_request(line: &[u8]) -> crate::Result<Request> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Why `parse_request` checks fields itself: serde alone takes an extra field on a unit
+    /// op of an internally tagged enum (it refuses them on struct ops).
+    #[test]
+    fn serde_alone_lets_extra_fields_through_on_unit_ops() {
+        let lax: Request = serde_json::from_slice(br#"{"op":"stop","now":true}"#).unwrap();
+        assert_eq!(lax, Request::Stop);
+        let err = parse_request(br#"{"op":"stop","now":true}"#).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("unknown field `now`"), "{err}");
+    }
 
     #[test]
     fn requests_parse_and_garbage_is_invalid_input() {
@@ -119,6 +190,10 @@ mod tests {
             br#"{"op":"subscribe","filter":{"kinds":["nope"]}}"#,
             br#"{"op":"subscribe","filter":{"pattern":"("}}"#,
             br#"{"op":"subscribe","filter":{"colour":"red"}}"#,
+            br#"{"op":"status","verbose":true}"#,
+            br#"{"op":"stop","now":1}"#,
+            br#"{"op":"subscribe","filter":{},"extra":null}"#,
+            br#"{"op":"metrics_history","pane":"%1","seconds":1,"x":2}"#,
             b"\xff\xfe",
         ] {
             assert_eq!(

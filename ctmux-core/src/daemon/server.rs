@@ -1,11 +1,12 @@
 //! The daemon process itself: [`run`].
 
 use super::autosave::Autosaver;
+use super::jobs::{load_config, DaemonConfig};
 use super::log::{EventLog, MAX_BYTES};
 use super::protocol::{parse_request, ErrorReply, Request, MAX_REQUEST};
 use super::{DaemonPaths, DaemonStatus, PidFile};
 use crate::error::{Error, Result};
-use crate::events::hub::Hub;
+use crate::events::hub::{Budget, Hub, Received};
 use crate::events::watcher::Watcher;
 use crate::events::{now_ms, EventBody, EventFilter, EventKind};
 use crate::metrics_history::MetricsHistory;
@@ -15,15 +16,25 @@ use nix::fcntl::{Flock, FlockArg};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How often the daemon checks its socket file and signals.
 const TICK: Duration = Duration::from_millis(100);
 
-/// Events a subscriber may have waiting before it lags.
-const SUBSCRIBER_CAPACITY: usize = 16384;
+/// How much a subscriber writes to its socket at once (its budget counts it).
+const BATCH_BYTES: usize = 32 * 1024;
+
+/// How long the lock is tried before concluding another daemon holds it: a `status` or a
+/// starter checking the lock holds it for an instant, and must not make a starting daemon
+/// give up.
+const LOCK_TRIES: Duration = Duration::from_millis(500);
+
+/// Refused connections kept open (reading what the client still sends) so that it gets
+/// the refusal rather than a broken pipe, and for how long.
+const LINGER_MAX: usize = 64;
+const LINGER: Duration = Duration::from_secs(1);
 
 /// How long a write to a subscriber may block before it is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -37,6 +48,31 @@ pub(super) struct Shared {
     pub(super) stop: AtomicBool,
     stop_reason: Mutex<String>,
     socket: String,
+    /// The settings, re-read every second.
+    config: Mutex<DaemonConfig>,
+    connections: Arc<AtomicUsize>,
+    subscribers: Arc<AtomicUsize>,
+}
+
+/// One unit of a capped count, given back on drop.
+struct Permit(Arc<AtomicUsize>);
+
+impl Permit {
+    /// Take one unless `count` is already at `max`.
+    fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Permit> {
+        count
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Permit(Arc::clone(count)))
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Run the daemon for `server` until asked to stop (request, SIGTERM, SIGINT, SIGHUP).
@@ -46,22 +82,25 @@ pub(super) struct Shared {
 /// [`Error::Io`] when the socket cannot be bound.
 pub fn run(server: Server, state: StateDir) -> Result<()> {
     let paths = DaemonPaths::new(&state, &server)?;
-    let lock_file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&paths.lock)
-        .map_err(|e| Error::io(format!("opening {}", paths.lock.display()), e))?;
-    let _lock = match Flock::lock(lock_file, FlockArg::LockExclusiveNonblock) {
-        Ok(l) => l,
-        Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-            return Err(Error::AlreadyExists {
-                what: "ctmux daemon",
-                name: format!("for {}", server.socket_file().display()),
-            })
+    // The starter waits to learn whether this process got the lock (`super::ready`).
+    let mut ready = super::ready::Notifier::from_env();
+    let _lock = match take_lock(&paths) {
+        Ok(l) => {
+            ready.tell(super::ready::LOCKED);
+            l
         }
-        Err((_, e)) => return Err(Error::io("locking the daemon lock", e.into())),
+        Err(e) => {
+            if e.kind() == crate::ErrorKind::AlreadyExists {
+                ready.tell(super::ready::BUSY);
+                return Err(Error::AlreadyExists {
+                    what: "ctmux daemon",
+                    name: format!("for {}", server.socket_file().display()),
+                });
+            }
+            return Err(e);
+        }
     };
+    drop(ready);
     let pid = std::process::id();
     let pidfile = PidFile {
         pid,
@@ -85,8 +124,9 @@ pub fn run(server: Server, state: StateDir) -> Result<()> {
             .map_err(|e| Error::io("installing signal handlers", e))?;
     }
 
+    let config = load_config(&paths).unwrap_or_default();
     let hub = Arc::new(Hub::new());
-    let log_thread = start_log_writer(&hub, &paths)?;
+    let log_thread = start_log_writer(&hub, &paths, config.subscriber_budget())?;
     hub.publish(EventBody::DaemonStarted { pid });
     let shared = Arc::new(Shared {
         hub: Arc::clone(&hub),
@@ -97,7 +137,12 @@ pub fn run(server: Server, state: StateDir) -> Result<()> {
         stop: AtomicBool::new(false),
         stop_reason: Mutex::new(String::new()),
         socket: paths.socket.display().to_string(),
+        config: Mutex::new(config),
+        connections: Arc::default(),
+        subscribers: Arc::default(),
     });
+    let mut lingering: Vec<(UnixStream, Instant)> = Vec::new();
+    let mut ticks = 0u64;
 
     let jobs = super::jobs::start(&shared, &server, &state, &paths)?;
 
@@ -108,10 +153,26 @@ pub fn run(server: Server, state: StateDir) -> Result<()> {
         }
         match listener.accept() {
             Ok((stream, _)) => {
-                let shared = Arc::clone(&shared);
-                let _ = std::thread::Builder::new()
-                    .name("ctmux-daemon-client".into())
-                    .spawn(move || serve(stream, &shared));
+                let max = lock(&shared.config).max_connections;
+                match Permit::take(&shared.connections, max) {
+                    Some(permit) => {
+                        let shared = Arc::clone(&shared);
+                        let _ = std::thread::Builder::new()
+                            .name("ctmux-daemon-client".into())
+                            .spawn(move || {
+                                let _permit = permit;
+                                serve(stream, &shared);
+                            });
+                    }
+                    None => {
+                        if let Some(s) = refuse_connection(stream, max) {
+                            if lingering.len() >= LINGER_MAX {
+                                lingering.remove(0);
+                            }
+                            lingering.push((s, Instant::now()));
+                        }
+                    }
+                }
                 continue;
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
@@ -149,6 +210,13 @@ pub fn run(server: Server, state: StateDir) -> Result<()> {
             }
         }
         hub.flush_lagged();
+        lingering.retain(|(s, since)| since.elapsed() < LINGER && !drained(s));
+        ticks += 1;
+        if ticks % 10 == 0 {
+            if let Ok(c) = load_config(&paths) {
+                *lock(&shared.config) = c;
+            }
+        }
         std::thread::sleep(TICK);
     }
 
@@ -185,6 +253,68 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Take the daemon lock, trying for [`LOCK_TRIES`] while it is held.
+///
+/// # Errors
+/// [`Error::AlreadyExists`] when it stays held; [`Error::Io`] otherwise.
+fn take_lock(paths: &DaemonPaths) -> Result<Flock<std::fs::File>> {
+    let deadline = Instant::now() + LOCK_TRIES;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&paths.lock)
+        .map_err(|e| Error::io(format!("opening {}", paths.lock.display()), e))?;
+    loop {
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(l) => return Ok(l),
+            Err((f, nix::errno::Errno::EWOULDBLOCK)) => {
+                if Instant::now() >= deadline {
+                    return Err(Error::AlreadyExists {
+                        what: "ctmux daemon",
+                        name: paths.lock.display().to_string(),
+                    });
+                }
+                file = f;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err((_, e)) => return Err(Error::io("locking the daemon lock", e.into())),
+        }
+    }
+}
+
+/// Answer a connection over the cap with the refusal; the stream is returned to be kept
+/// open a little (see [`LINGER`]) unless that failed.
+fn refuse_connection(mut stream: UnixStream, max: usize) -> Option<UnixStream> {
+    stream.set_nonblocking(true).ok()?;
+    let _ = drained(&stream);
+    let reply = ErrorReply::cap_reached(
+        "max_connections",
+        "connections",
+        max as u64,
+        "--max-connections",
+    );
+    let mut line = serde_json::to_vec(&reply).ok()?;
+    line.push(b'\n');
+    // A fresh socket has room for one line: this never waits.
+    stream.write_all(&line).ok()?;
+    stream.shutdown(std::net::Shutdown::Write).ok()?;
+    Some(stream)
+}
+
+/// Read what a refused client sent (non-blocking); whether it hung up.
+fn drained(mut stream: &UnixStream) -> bool {
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
 fn inode(path: &std::path::Path) -> Option<u64> {
     std::fs::symlink_metadata(path).ok().map(|m| m.ino())
 }
@@ -203,7 +333,11 @@ fn bind(paths: &DaemonPaths) -> Result<UnixListener> {
 }
 
 /// Everything but output lines goes to the event log.
-fn start_log_writer(hub: &Arc<Hub>, paths: &DaemonPaths) -> Result<std::thread::JoinHandle<()>> {
+fn start_log_writer(
+    hub: &Arc<Hub>,
+    paths: &DaemonPaths,
+    budget: Budget,
+) -> Result<std::thread::JoinHandle<()>> {
     let kinds: Vec<EventKind> = EventKind::ALL
         .into_iter()
         .filter(|k| !matches!(k, EventKind::Output | EventKind::PatternMatched))
@@ -212,20 +346,29 @@ fn start_log_writer(hub: &Arc<Hub>, paths: &DaemonPaths) -> Result<std::thread::
         kinds,
         ..Default::default()
     };
-    let (id, rx) = hub.subscribe(&filter, SUBSCRIBER_CAPACITY)?;
+    let rx = hub.subscribe_bounded(&filter, budget)?;
     let mut log = EventLog::open(&paths.log, MAX_BYTES)?;
     let hub = Arc::clone(hub);
     std::thread::Builder::new()
         .name("ctmux-daemon-log".into())
         .spawn(move || {
-            for event in rx.iter() {
-                let last = matches!(event.body, EventBody::DaemonStopped { .. });
-                let _ = log.append(&event);
-                if last {
-                    break;
+            let mut batch = Vec::new();
+            'read: loop {
+                match rx.recv(Duration::from_secs(1), BATCH_BYTES, &mut batch) {
+                    Received::Events => {
+                        for event in batch.drain(..) {
+                            let last = matches!(event.body, EventBody::DaemonStopped { .. });
+                            let _ = log.append(&event);
+                            if last {
+                                break 'read;
+                            }
+                        }
+                    }
+                    Received::Timeout => {}
+                    Received::Closed => break,
                 }
             }
-            hub.unsubscribe(id);
+            hub.unsubscribe(rx.id());
         })
         .map_err(|e| Error::io("starting the log thread", e))
 }
@@ -318,7 +461,23 @@ fn status_reply(shared: &Shared) -> serde_json::Value {
 }
 
 fn subscribe(mut stream: UnixStream, shared: &Shared, filter: &EventFilter) {
-    let (id, rx) = match shared.hub.subscribe(filter, SUBSCRIBER_CAPACITY) {
+    let (max, budget) = {
+        let c = lock(&shared.config);
+        (c.max_subscribers, c.subscriber_budget())
+    };
+    let Some(_permit) = Permit::take(&shared.subscribers, max) else {
+        let _ = reply(
+            &mut stream,
+            &ErrorReply::cap_reached(
+                "max_subscribers",
+                "subscribers",
+                max as u64,
+                "--max-subscribers",
+            ),
+        );
+        return;
+    };
+    let rx = match shared.hub.subscribe_bounded(filter, budget) {
         Ok(s) => s,
         Err(e) => {
             let _ = reply(&mut stream, &ErrorReply::new(&e));
@@ -334,21 +493,35 @@ fn subscribe(mut stream: UnixStream, shared: &Shared, filter: &EventFilter) {
     )
     .is_err()
     {
-        shared.hub.unsubscribe(id);
+        shared.hub.unsubscribe(rx.id());
         return;
     }
     // Notice a client that hung up even while no event comes: poll its read side.
     let _ = stream.set_read_timeout(Some(Duration::from_millis(1)));
     let mut probe = [0u8; 64];
+    let mut batch = Vec::new();
+    let mut out = Vec::new();
     loop {
-        match rx.recv_timeout(Duration::from_secs(1)) {
-            Ok(event) => {
-                let end = matches!(event.body, EventBody::DaemonStopped { .. });
-                if reply(&mut stream, &event).is_err() || end {
+        batch.clear();
+        match rx.recv(Duration::from_secs(1), BATCH_BYTES, &mut batch) {
+            Received::Events => {
+                out.clear();
+                let mut end = false;
+                for event in &batch {
+                    if serde_json::to_writer(&mut out, event).is_err() {
+                        continue;
+                    }
+                    out.push(b'\n');
+                    end |= matches!(event.body, EventBody::DaemonStopped { .. });
+                }
+                if stream.write_all(&out).is_err() || end {
                     break;
                 }
+                if out.capacity() > 4 * BATCH_BYTES {
+                    out = Vec::new();
+                }
             }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => match (&stream).read(&mut probe) {
+            Received::Timeout => match (&stream).read(&mut probe) {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e)
@@ -358,8 +531,8 @@ fn subscribe(mut stream: UnixStream, shared: &Shared, filter: &EventFilter) {
                     ) => {}
                 Err(_) => break,
             },
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Received::Closed => break,
         }
     }
-    shared.hub.unsubscribe(id);
+    shared.hub.unsubscribe(rx.id());
 }
