@@ -1016,6 +1016,17 @@ export interface SaveReport {
   bytes: number
   /** Whether pane contents were saved. */
   withContents: boolean
+  /** Environment names left out (their values were not saved). */
+  environmentExcluded: Array<string>
+  /**
+   * Where a secret was replaced by `[REDACTED]` (`environment.NAME`,
+   * `window 0 pane 1 command`, `... history`, `... contents`).
+   */
+  redacted: Array<string>
+  /** Older snapshots removed by retention. */
+  pruned: Array<string>
+  /** Things not saved as they are. */
+  warnings: Array<string>
 }
 
 /** Options of `client.sessionCreate(name, options)`. */
@@ -1116,6 +1127,10 @@ export interface SessionSaveOptions {
   excludeEnv?: string
   /** Save no environment at all. */
   noEnv?: boolean
+  /** Keep secrets: no redaction by value, no names left out unless `excludeEnv` is given. */
+  includeSecrets?: boolean
+  /** More regexes whose matches (or their group named `s`) are redacted. */
+  secretPatterns?: Array<string>
 }
 
 /** Options of `pane.setLimit`. */

@@ -260,6 +260,10 @@ pub struct SessionSaveOptions {
     pub exclude_env: Option<String>,
     /// Save no environment at all.
     pub no_env: Option<bool>,
+    /// Keep secrets: no redaction by value, no names left out unless `excludeEnv` is given.
+    pub include_secrets: Option<bool>,
+    /// More regexes whose matches (or their group named `s`) are redacted.
+    pub secret_patterns: Option<Vec<String>>,
 }
 
 /// Options of `client.sessionRestore(file, options)`.
@@ -598,11 +602,15 @@ impl Client {
                 contents_lines: None,
                 exclude_env: None,
                 no_env: None,
+                include_secrets: None,
+                secret_patterns: None,
             });
             let mut capture = ctmux_core::snapshot::CaptureOptions {
                 with_contents: o.with_contents.unwrap_or(false),
                 exclude_env: o.exclude_env,
                 no_env: o.no_env.unwrap_or(false),
+                include_secrets: o.include_secrets.unwrap_or(false),
+                secret_patterns: o.secret_patterns.unwrap_or_default(),
                 ..Default::default()
             };
             if let Some(lines) = convert::whole("contentsLines", o.contents_lines, u32::MAX)? {

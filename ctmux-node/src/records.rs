@@ -582,6 +582,15 @@ pub struct SaveReport {
     pub bytes: f64,
     /// Whether pane contents were saved.
     pub with_contents: bool,
+    /// Environment names left out (their values were not saved).
+    pub environment_excluded: Vec<String>,
+    /// Where a secret was replaced by `[REDACTED]` (`environment.NAME`,
+    /// `window 0 pane 1 command`, `... history`, `... contents`).
+    pub redacted: Vec<String>,
+    /// Older snapshots removed by retention.
+    pub pruned: Vec<String>,
+    /// Things not saved as they are.
+    pub warnings: Vec<String>,
 }
 
 /// A saved snapshot.

@@ -384,7 +384,7 @@ impl Client {
     /// directory, then pruned by the retention settings); returns a `SaveReport`.
     #[pyo3(signature = (
         name, file=None, format="ctmux", with_contents=false, contents_lines=None,
-        exclude_env=None, no_env=false
+        exclude_env=None, no_env=false, include_secrets=false, secret_patterns=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn session_save(
@@ -397,6 +397,8 @@ impl Client {
         contents_lines: Option<i64>,
         exclude_env: Option<String>,
         no_env: bool,
+        include_secrets: bool,
+        secret_patterns: Option<Vec<String>>,
     ) -> PyResult<Py<PyAny>> {
         let format = format.to_owned();
         detached_dict(py, || {
@@ -405,8 +407,13 @@ impl Client {
                 &format,
                 with_contents,
                 contents_lines,
-                exclude_env,
-                no_env,
+                ctmux_core::snapshot::CaptureOptions {
+                    exclude_env,
+                    no_env,
+                    include_secrets,
+                    secret_patterns: secret_patterns.unwrap_or_default(),
+                    ..Default::default()
+                },
             )?;
             self.inner.snapshot_save(&name, &opts)
         })

@@ -152,15 +152,9 @@ pub(crate) fn save_options(
     format: &str,
     with_contents: bool,
     contents_lines: Option<i64>,
-    exclude_env: Option<String>,
-    no_env: bool,
+    mut capture: ctmux_core::snapshot::CaptureOptions,
 ) -> ctmux_core::Result<ctmux_core::SaveOptions> {
-    let mut capture = ctmux_core::snapshot::CaptureOptions {
-        with_contents,
-        exclude_env,
-        no_env,
-        ..Default::default()
-    };
+    capture.with_contents = with_contents;
     if let Some(lines) = count("contents_lines", contents_lines)? {
         capture.contents_lines = lines;
     }

@@ -94,6 +94,23 @@ def test_snapshots(client: ctmux.Client, session: ctmux.Session, tmp_path: Path)
         client.session_save("t", format="yaml")  # type: ignore[arg-type]
 
 
+def test_snapshot_secrets(client: ctmux.Client, session: ctmux.Session, tmp_path: Path) -> None:
+    """Secrets are redacted by value unless ``include_secrets``; extra patterns are regexes."""
+    token = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+    result = session.pane(0).run(f"export GH={token}; echo ok", timeout=TIMEOUT)
+    assert result.exit_code == 0
+    file = tmp_path / "s.json"
+    saved = client.session_save("t", file=file, secret_patterns=[r"echo (?P<s>ok)"])
+    assert "window 0 pane 0 history" in saved["redacted"]
+    text = file.read_text()
+    assert token not in text and "echo [REDACTED]" in text
+    kept = client.session_save("t", file=tmp_path / "k.json", include_secrets=True)
+    assert kept["redacted"] == [] and token in (tmp_path / "k.json").read_text()
+    with pytest.raises(ctmux.InvalidInputError):
+        client.session_save("t", file=tmp_path / "x.json", secret_patterns=["("])
+    assert not (tmp_path / "x.json").exists()
+
+
 def test_metrics(session: ctmux.Session, pane: ctmux.Pane) -> None:
     m = pane.metrics(interval_ms=20, processes=True)
     assert m["pane_id"] == pane.id

@@ -17,5 +17,6 @@ mod limits;
 mod metrics;
 mod panes;
 mod paths;
+mod secrets;
 mod snapshots;
 mod stream;

@@ -53,7 +53,12 @@ pub enum SnapshotCommand {
     /// directory, the foreground job's full command line, the commands ctmux ran there) and
     /// the session environment, leaving out names matching --exclude-env (default: names
     /// containing TOKEN, SECRET, PASSWORD, PASSWD, KEY, CREDENTIAL or AUTH; their names are
-    /// listed in environment_excluded). Without FILE, writes a new timestamped file in
+    /// listed in environment_excluded). Secrets are also redacted by value: credentials in
+    /// URLs, token shapes (ghp_, github_pat_, xox?-, sk-, AKIA, JWTs, ...), Authorization
+    /// headers, --password=/--token style arguments and NAME=value assignments with a secret
+    /// name, in the environment, each job's arguments, the exec history and the contents,
+    /// become [REDACTED] (listed in redacted; restore starts no command holding it). See
+    /// docs/security.md. Without FILE, writes a new timestamped file in
     /// <state dir>/snapshots/<session>/ and prunes that directory by the retention settings
     /// (see session-snapshot-retention). The write is atomic: a crash or a failed save never
     /// leaves a partial file nor replaces the previous one. Files are mode 0600.
@@ -79,6 +84,13 @@ pub enum SnapshotCommand {
         /// Save no environment at all
         #[arg(long)]
         no_env: bool,
+        /// Keep secrets: no redaction by value, and no environment name left out unless
+        /// --exclude-env is given
+        #[arg(long)]
+        include_secrets: bool,
+        /// Also redact what REGEX matches (its group named s, if it has one); repeatable
+        #[arg(long, value_name = "REGEX", conflicts_with = "include_secrets")]
+        secret_pattern: Vec<String>,
     },
     /// Restore a session from a snapshot or tmuxp workspace -> session, windows, commands
     ///
@@ -181,6 +193,8 @@ pub fn run(client: &Ctmux, command: &SnapshotCommand) -> Outcome {
             contents_lines,
             exclude_env,
             no_env,
+            include_secrets,
+            secret_pattern,
         } => {
             let opts = SaveOptions {
                 file: file.clone(),
@@ -194,6 +208,8 @@ pub fn run(client: &Ctmux, command: &SnapshotCommand) -> Outcome {
                         .unwrap_or(ctmux_core::snapshot::capture::DEFAULT_CONTENTS_LINES),
                     exclude_env: exclude_env.clone(),
                     no_env: *no_env,
+                    include_secrets: *include_secrets,
+                    secret_patterns: secret_pattern.clone(),
                 },
             };
             to_fields(&client.snapshot_save(session, &opts)?)

@@ -13,6 +13,7 @@
 
 use super::history;
 use super::schema::{PaneSnapshot, Snapshot, WindowSnapshot};
+use super::secrets::Redactor;
 use crate::client::{Ctmux, SEP};
 use crate::error::{Error, Result};
 use crate::ids::SessionName;
@@ -38,6 +39,12 @@ pub struct CaptureOptions {
     pub exclude_env: Option<String>,
     /// Save no environment at all.
     pub no_env: bool,
+    /// Keep secrets: no redaction by value ([`super::secrets`]), and no names left out
+    /// unless `exclude_env` is given.
+    pub include_secrets: bool,
+    /// More regexes whose matches (or their group named `s`) are redacted, beside the
+    /// built-in shapes.
+    pub secret_patterns: Vec<String>,
 }
 
 impl Default for CaptureOptions {
@@ -47,6 +54,8 @@ impl Default for CaptureOptions {
             contents_lines: DEFAULT_CONTENTS_LINES,
             exclude_env: None,
             no_env: false,
+            include_secrets: false,
+            secret_patterns: Vec::new(),
         }
     }
 }
@@ -205,12 +214,19 @@ fn parse_row(rec: &str) -> Result<Row> {
 /// is no such session.
 pub fn capture(client: &Ctmux, name: &str, opts: &CaptureOptions) -> Result<Snapshot> {
     let name = SessionName::new(name)?;
-    let exclude = if opts.no_env {
-        None
-    } else {
-        let pattern = opts.exclude_env.as_deref().unwrap_or(DEFAULT_EXCLUDE_ENV);
-        Some(Regex::new(pattern).map_err(|e| Error::invalid("exclude-env regex", e.to_string()))?)
+    let exclude = match (&opts.exclude_env, opts.no_env, opts.include_secrets) {
+        (_, true, _) | (None, false, true) => None,
+        (pattern, false, _) => {
+            let pattern = pattern.as_deref().unwrap_or(DEFAULT_EXCLUDE_ENV);
+            Some(
+                Regex::new(pattern)
+                    .map_err(|e| Error::invalid("exclude-env regex", e.to_string()))?,
+            )
+        }
     };
+    let redactor = (!opts.include_secrets)
+        .then(|| Redactor::new(&opts.secret_patterns))
+        .transpose()?;
     let target = format!("={name}");
     let fmt = format!("{SEP}P{SEP}{}{SEP}E", PANE_FIELDS.join(&SEP.to_string()));
     let out = client
@@ -254,13 +270,25 @@ pub fn capture(client: &Ctmux, name: &str, opts: &CaptureOptions) -> Result<Snap
     read_options(client, &mut rows, opts)?;
 
     let mut snap = Snapshot::new(name.as_str());
-    if let Some(exclude) = exclude {
+    if !opts.no_env {
         for (k, v) in parse_env(env_text) {
-            if exclude.is_match(&k) {
+            if exclude.as_ref().is_some_and(|x| x.is_match(&k)) {
                 snap.environment_excluded.push(k);
-            } else {
-                snap.environment.insert(k, v);
+                continue;
             }
+            let v = match redactor.as_ref().and_then(|r| r.env_value(&k, &v)) {
+                Some(redacted) => {
+                    snap.redacted.push(format!("environment.{k}"));
+                    redacted
+                }
+                None => v,
+            };
+            snap.environment.insert(k, v);
+        }
+    }
+    if let Some(r) = &redactor {
+        for row in &mut rows {
+            redact_pane(r, row, &mut snap.redacted);
         }
     }
     for r in rows {
@@ -287,6 +315,33 @@ pub fn capture(client: &Ctmux, name: &str, opts: &CaptureOptions) -> Result<Snap
     }
     snap.update_counts();
     Ok(snap)
+}
+
+/// Replace the secrets of one pane's job arguments, history and contents, noting where.
+fn redact_pane(r: &Redactor, row: &mut Row, redacted: &mut Vec<String>) {
+    let at = format!("window {} pane {}", row.window_index, row.pane.index);
+    let p = &mut row.pane;
+    if let Some(argv) = r.argv(&p.argv) {
+        p.command = Some(shell_join(&argv));
+        p.argv = argv;
+        redacted.push(format!("{at} command"));
+    }
+    let mut history = false;
+    for entry in &mut p.history {
+        if let std::borrow::Cow::Owned(s) = r.text(entry) {
+            *entry = s;
+            history = true;
+        }
+    }
+    if history {
+        redacted.push(format!("{at} history"));
+    }
+    if let Some(c) = &mut p.contents {
+        if let std::borrow::Cow::Owned(s) = r.text(c) {
+            *c = s;
+            redacted.push(format!("{at} contents"));
+        }
+    }
 }
 
 /// Rounds 2 and 3: metadata names, then metadata values and contents. (Markers name the

@@ -44,6 +44,7 @@ mod contents;
 pub mod history;
 pub mod restore;
 pub mod schema;
+pub mod secrets;
 pub mod store;
 pub mod tmuxp;
 pub mod validate;
@@ -51,6 +52,7 @@ pub mod validate;
 pub use capture::{CaptureOptions, DEFAULT_EXCLUDE_ENV};
 pub use restore::{PlannedCommand, RestoreOptions, RestoreReport, RestoredPane, RestoredWindow};
 pub use schema::{Loaded, PaneSnapshot, Snapshot, Source, WindowSnapshot, FORMAT, VERSION};
+pub use secrets::{Redactor, REDACTED};
 pub use store::{Retention, SnapshotEntry, MAX_SNAPSHOT_BYTES};
 
 use crate::client::Ctmux;
@@ -100,6 +102,8 @@ pub struct SaveReport {
     pub with_contents: bool,
     /// Environment names left out (their values were not saved).
     pub environment_excluded: Vec<String>,
+    /// Where a secret was replaced by [`REDACTED`] (see [`Snapshot::redacted`]).
+    pub redacted: Vec<String>,
     /// Older snapshots removed by retention.
     pub pruned: Vec<PathBuf>,
     /// Things not saved as they are (an invalid label dropped, retention not applied, ...).
@@ -203,6 +207,7 @@ pub fn save_now(client: &Ctmux, session: &str, opts: &SaveOptions) -> Result<Sav
         bytes: bytes.len(),
         with_contents: opts.capture.with_contents,
         environment_excluded: snap.environment_excluded.clone(),
+        redacted: snap.redacted.clone(),
         pruned,
         warnings,
     })

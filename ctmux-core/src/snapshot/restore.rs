@@ -12,6 +12,7 @@
 
 use super::contents::{contents_command, contents_file, wait_contents_shown};
 use super::schema::{Loaded, Snapshot, Source};
+use super::secrets::REDACTED;
 use super::validate::validate;
 use crate::client::{Ctmux, SEP};
 use crate::error::{Error, Result};
@@ -222,10 +223,16 @@ pub fn restore(
         for p in &w.panes {
             let at = format!("window {} pane {}", w.index, p.index);
             let cwd = effective_cwd(p.cwd.as_deref(), &at, &mut warnings);
-            let command = p
+            let mut command = p
                 .command
                 .clone()
                 .filter(|c| !c.trim().is_empty() && !opts.no_exec);
+            if command.as_deref().is_some_and(|c| c.contains(REDACTED)) {
+                warnings.push(format!(
+                    "{at}: command not started: a secret in it was redacted when it was saved"
+                ));
+                command = None;
+            }
             if let Some(c) = &command {
                 report.commands.push(PlannedCommand {
                     window: w.index,

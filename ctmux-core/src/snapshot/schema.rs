@@ -42,6 +42,11 @@ pub struct Snapshot {
     /// Names left out of `environment` by the exclusion pattern (values never saved).
     #[serde(default)]
     pub environment_excluded: Vec<String>,
+    /// Where a secret was replaced by [`crate::snapshot::REDACTED`] when it was saved
+    /// (`environment.NAME`, `window 0 pane 1 argv`, `window 0 pane 1 history`, ...); restore
+    /// starts no command holding the placeholder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redacted: Vec<String>,
     /// The windows, in index order.
     pub windows: Vec<WindowSnapshot>,
 }
@@ -149,6 +154,7 @@ impl Snapshot {
             pane_count: 0,
             environment: BTreeMap::new(),
             environment_excluded: Vec::new(),
+            redacted: Vec::new(),
             windows: Vec::new(),
         }
     }

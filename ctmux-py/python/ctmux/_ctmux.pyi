@@ -490,6 +490,8 @@ class Client:
         contents_lines: int | None = None,
         exclude_env: str | None = None,
         no_env: bool = False,
+        include_secrets: bool = False,
+        secret_patterns: list[str] | None = None,
     ) -> SaveReport: ...
     def session_restore(
         self,

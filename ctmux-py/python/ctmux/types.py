@@ -182,6 +182,13 @@ class SaveReport(TypedDict):
     panes: int
     bytes: int
     with_contents: bool
+    environment_excluded: List[str]
+    """Environment names left out (their values were not saved)."""
+    redacted: List[str]
+    """Where a secret was replaced by ``[REDACTED]`` (``environment.NAME``,
+    ``window 0 pane 1 command``, ``... history``, ``... contents``)."""
+    pruned: List[str]
+    warnings: List[str]
 
 
 class SnapshotEntry(TypedDict):
