@@ -7,6 +7,7 @@ mod cli_live;
 mod common;
 mod control;
 mod daemon;
+mod daemon_bounds;
 mod deps;
 mod exec;
 mod field;

@@ -116,6 +116,15 @@ pub struct DaemonStatus {
     pub watched_panes: usize,
     /// Subscribers connected (its own event log writer not counted).
     pub subscribers: usize,
+    /// Client connections being served (subscribers and this status request included).
+    #[serde(default)]
+    pub connections: usize,
+    /// The cap on connections (`max_connections` in `daemon.json`).
+    #[serde(default)]
+    pub max_connections: usize,
+    /// The cap on subscribers (`max_subscribers` in `daemon.json`).
+    #[serde(default)]
+    pub max_subscribers: usize,
     /// Events published since it started.
     pub events: u64,
     /// Whether the tmux server answered at its last scan.

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 const TICK: Duration = Duration::from_millis(100);
 
 /// How much a subscriber writes to its socket at once (its budget counts it).
-const BATCH_BYTES: usize = 32 * 1024;
+const BATCH_BYTES: usize = 16 * 1024;
 
 /// How long the lock is tried before concluding another daemon holds it: a `status` or a
 /// starter checking the lock holds it for an instant, and must not make a starting daemon
@@ -52,6 +52,13 @@ pub(super) struct Shared {
     config: Mutex<DaemonConfig>,
     connections: Arc<AtomicUsize>,
     subscribers: Arc<AtomicUsize>,
+}
+
+/// A client connection. The place is given back before the socket closes (fields drop in
+/// order), so a client that saw the end of its connection finds the place free.
+struct Conn {
+    _permit: Permit,
+    stream: UnixStream,
 }
 
 /// One unit of a capped count, given back on drop.
@@ -160,8 +167,13 @@ pub fn run(server: Server, state: StateDir) -> Result<()> {
                         let _ = std::thread::Builder::new()
                             .name("ctmux-daemon-client".into())
                             .spawn(move || {
-                                let _permit = permit;
-                                serve(stream, &shared);
+                                serve(
+                                    Conn {
+                                        _permit: permit,
+                                        stream,
+                                    },
+                                    &shared,
+                                );
                             });
                     }
                     None => {
@@ -212,7 +224,7 @@ pub fn run(server: Server, state: StateDir) -> Result<()> {
         hub.flush_lagged();
         lingering.retain(|(s, since)| since.elapsed() < LINGER && !drained(s));
         ticks += 1;
-        if ticks % 10 == 0 {
+        if ticks.is_multiple_of(10) {
             if let Ok(c) = load_config(&paths) {
                 *lock(&shared.config) = c;
             }
@@ -380,7 +392,8 @@ fn reply(stream: &mut UnixStream, value: &impl serde::Serialize) -> std::io::Res
 }
 
 /// One client connection: one request, then its replies.
-fn serve(mut stream: UnixStream, shared: &Shared) {
+fn serve(mut conn: Conn, shared: &Shared) {
+    let stream = &mut conn.stream;
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
@@ -403,20 +416,20 @@ fn serve(mut stream: UnixStream, shared: &Shared) {
     let req = match req {
         Ok(r) => r,
         Err(e) => {
-            let _ = reply(&mut stream, &ErrorReply::new(&e));
+            let _ = reply(stream, &ErrorReply::new(&e));
             return;
         }
     };
     match req {
         Request::Status => {
-            let _ = reply(&mut stream, &status_reply(shared));
+            let _ = reply(stream, &status_reply(shared));
         }
         Request::Stop => {
             *lock(&shared.stop_reason) = "stop requested".into();
             shared.stop.store(true, Ordering::SeqCst);
-            let _ = reply(&mut stream, &serde_json::json!({"ok": true}));
+            let _ = reply(stream, &serde_json::json!({"ok": true}));
         }
-        Request::Subscribe { filter } => subscribe(stream, shared, &filter),
+        Request::Subscribe { filter } => subscribe(conn, shared, &filter),
         Request::MetricsHistory { pane, seconds } => {
             let now = std::time::SystemTime::now();
             let points = lock(&shared.history).since(&pane, seconds, now);
@@ -424,11 +437,11 @@ fn serve(mut stream: UnixStream, shared: &Shared) {
                 Ok(points) => {
                     let summary = MetricsHistory::summarize(&points);
                     reply(
-                        &mut stream,
+                        stream,
                         &serde_json::json!({"ok": true, "pane_id": pane, "points": points, "summary": summary}),
                     )
                 }
-                Err(e) => reply(&mut stream, &ErrorReply::new(&e)),
+                Err(e) => reply(stream, &ErrorReply::new(&e)),
             };
         }
     }
@@ -439,6 +452,10 @@ fn status_reply(shared: &Shared) -> serde_json::Value {
         .as_ref()
         .map(Watcher::status)
         .unwrap_or_default();
+    let (max_connections, max_subscribers) = {
+        let c = lock(&shared.config);
+        (c.max_connections, c.max_subscribers)
+    };
     let st = DaemonStatus {
         running: true,
         pid: Some(std::process::id()),
@@ -448,6 +465,9 @@ fn status_reply(shared: &Shared) -> serde_json::Value {
         watched_panes: watch.panes,
         // The log writer is a subscriber too.
         subscribers: shared.hub.subscriber_count().saturating_sub(1),
+        connections: shared.connections.load(Ordering::SeqCst),
+        max_connections,
+        max_subscribers,
         events: shared.hub.published(),
         server_running: watch.server_running,
         socket: shared.socket.clone(),
@@ -460,14 +480,15 @@ fn status_reply(shared: &Shared) -> serde_json::Value {
     v
 }
 
-fn subscribe(mut stream: UnixStream, shared: &Shared, filter: &EventFilter) {
+fn subscribe(mut conn: Conn, shared: &Shared, filter: &EventFilter) {
+    let stream = &mut conn.stream;
     let (max, budget) = {
         let c = lock(&shared.config);
         (c.max_subscribers, c.subscriber_budget())
     };
     let Some(_permit) = Permit::take(&shared.subscribers, max) else {
         let _ = reply(
-            &mut stream,
+            stream,
             &ErrorReply::cap_reached(
                 "max_subscribers",
                 "subscribers",
@@ -480,7 +501,7 @@ fn subscribe(mut stream: UnixStream, shared: &Shared, filter: &EventFilter) {
     let rx = match shared.hub.subscribe_bounded(filter, budget) {
         Ok(s) => s,
         Err(e) => {
-            let _ = reply(&mut stream, &ErrorReply::new(&e));
+            let _ = reply(stream, &ErrorReply::new(&e));
             return;
         }
     };
@@ -488,7 +509,7 @@ fn subscribe(mut stream: UnixStream, shared: &Shared, filter: &EventFilter) {
         .as_ref()
         .is_some_and(|w| w.status().server_running);
     if reply(
-        &mut stream,
+        stream,
         &serde_json::json!({"ok": true, "server_running": server_running}),
     )
     .is_err()
@@ -514,6 +535,8 @@ fn subscribe(mut stream: UnixStream, shared: &Shared, filter: &EventFilter) {
                     out.push(b'\n');
                     end |= matches!(event.body, EventBody::DaemonStopped { .. });
                 }
+                // Not held while the write waits for a slow client.
+                batch.clear();
                 if stream.write_all(&out).is_err() || end {
                     break;
                 }
@@ -521,7 +544,7 @@ fn subscribe(mut stream: UnixStream, shared: &Shared, filter: &EventFilter) {
                     out = Vec::new();
                 }
             }
-            Received::Timeout => match (&stream).read(&mut probe) {
+            Received::Timeout => match (&*stream).read(&mut probe) {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e)

@@ -7,8 +7,8 @@
 //!   soon as it has room again it first receives one [`EventBody::Lagged`] with the number
 //!   it missed. A subscriber whose receiving end is gone is removed at the next publish.
 //! - [`Hub::subscribe_bounded`]: a [`BoundedReceiver`], a buffer bounded in *bytes*
-//!   ([`Budget::max_bytes`], events counted by their encoded size plus their in-memory
-//!   header) and allocated as events arrive. A subscriber that keeps reading loses
+//!   ([`Budget::max_bytes`], each event counted as [`event_cost`] says) and allocated as
+//!   events arrive. A subscriber that keeps reading loses
 //!   nothing: while its buffer is full the publisher waits for it. A subscriber whose
 //!   oldest unread event has waited longer than [`Budget::stall`] while its buffer is full
 //!   is *lagging*: from then on its events are dropped and counted, the publisher no longer
@@ -51,8 +51,10 @@ impl Default for Budget {
     }
 }
 
-/// What an event costs in a [`BoundedReceiver`]'s budget: its encoded (JSON) size plus its
-/// in-memory header.
+/// What an event costs in a [`BoundedReceiver`]'s budget, meant to cover what it really
+/// takes in memory: its in-memory header plus a quarter (the buffer's growth slack) and
+/// twice its encoded (JSON) size (its strings, with the allocator's rounding and
+/// bookkeeping). An output line of a few characters costs about 360 bytes.
 pub fn event_cost(body: &EventBody) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
@@ -66,7 +68,8 @@ pub fn event_cost(body: &EventBody) -> usize {
     }
     let mut c = Count(0);
     let _ = serde_json::to_writer(&mut c, body);
-    c.0 + std::mem::size_of::<(Event, usize)>()
+    let header = std::mem::size_of::<(Event, usize)>();
+    header + header / 4 + 2 * c.0
 }
 
 struct QState {
@@ -99,23 +102,24 @@ impl Queue {
     }
 }
 
-/// Push `event` if it fits (or the buffer is empty); `Err(event)` when full.
-fn try_push(
-    q: &Queue,
-    st: &mut QState,
-    event: Event,
-    cost: usize,
-) -> std::result::Result<(), Event> {
-    if st.bytes > 0 && st.bytes + cost > q.budget.max_bytes {
-        return Err(event);
-    }
+/// Whether an event of `cost` fits (anything fits an empty buffer).
+fn fits(q: &Queue, st: &QState, cost: usize) -> bool {
+    st.bytes == 0 || st.bytes + cost <= q.budget.max_bytes
+}
+
+/// Push `event` (the caller checked [`fits`]).
+fn push(q: &Queue, st: &mut QState, event: Event, cost: usize) {
     if st.events.is_empty() {
         st.head_since = Instant::now();
+    }
+    if st.events.len() == st.events.capacity() {
+        // Grow by a quarter, not double: the slack of a full buffer stays small.
+        let more = (st.events.len() / 4).max(8);
+        st.events.reserve_exact(more);
     }
     st.events.push_back((event, cost));
     st.bytes += cost;
     q.readable.notify_one();
-    Ok(())
 }
 
 fn drop_event(st: &mut QState, seq: u64) {
@@ -493,7 +497,9 @@ fn offer(
         time_ms: event.time_ms,
         body,
     };
-    if let Err(out) = try_push(q, &mut st, out, cost) {
+    if fits(q, &st, cost) {
+        push(q, &mut st, out, cost);
+    } else {
         pending.push(Pending {
             queue: Arc::clone(q),
             event: out,
@@ -508,23 +514,22 @@ fn offer(
 fn wait_for_room(p: Pending) {
     let q = &*p.queue;
     let mut st = q.lock();
-    let mut event = p.event;
     loop {
         if st.receiver_gone {
             return;
         }
         if st.missed > 0 {
-            drop_event(&mut st, event.seq);
+            drop_event(&mut st, p.event.seq);
             return;
         }
-        match try_push(q, &mut st, event, p.cost) {
-            Ok(()) => return,
-            Err(back) => event = back,
+        if fits(q, &st, p.cost) {
+            push(q, &mut st, p.event, p.cost);
+            return;
         }
         let deadline = st.head_since + q.budget.stall;
         let now = Instant::now();
         if now >= deadline {
-            drop_event(&mut st, event.seq);
+            drop_event(&mut st, p.event.seq);
             return;
         }
         st = q
