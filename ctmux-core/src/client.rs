@@ -520,13 +520,15 @@ impl Ctmux {
         self.session(name)?.kill()
     }
 
-    /// Reconcile the state dir with the live server: remove exec scripts of panes that no
-    /// longer exist, and report what was dropped.
+    /// Reconcile the state dir with the live server: remove the exec files of panes that no
+    /// longer exist and temp files of writes that were killed ([`crate::leftovers`]), and
+    /// report what was dropped.
     ///
     /// # Errors
     /// [`Error::Io`] if the state dir cannot be read.
     pub fn state_sync(&self) -> Result<SyncReport> {
         let mut report = SyncReport::default();
+        let listed_at = std::time::SystemTime::now();
         let live: std::collections::HashSet<String> =
             match self.tmux(&["list-panes", "-a", "-F", "#{pane_id}"]) {
                 Ok(out) => out
@@ -538,17 +540,9 @@ impl Ctmux {
             };
         report.pane_count = live.len();
         report.session_count = self.session_list()?.len();
-        let dir = self.exec_dir()?;
-        let entries = std::fs::read_dir(&dir)
-            .map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            // `<pane number>x<id>.<ext>` and `<pane number>.lock` (the shells' function
-            // library, `lib-<version>.sh`, is no pane's).
-            let pane = name.split(['x', '.']).next().unwrap_or("");
-            let of_a_pane = !pane.is_empty() && pane.bytes().all(|b| b.is_ascii_digit());
-            if of_a_pane && !live.contains(pane) && std::fs::remove_file(entry.path()).is_ok() {
-                report.dropped.push(entry.path().display().to_string());
+        for l in crate::leftovers::find(self, &live, listed_at)? {
+            if std::fs::remove_file(&l.file).is_ok() {
+                report.dropped.push(l.file.display().to_string());
             }
         }
         report.dropped.sort();

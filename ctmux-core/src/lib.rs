@@ -42,6 +42,7 @@ pub mod ids;
 pub mod isolated;
 pub mod keys;
 pub mod layout;
+pub mod leftovers;
 pub mod limits;
 pub(crate) mod literal;
 pub(crate) mod marker;

@@ -158,15 +158,62 @@ impl StateDir {
 /// # Errors
 /// [`Error::Io`] if the file cannot be opened or locked.
 pub fn lock_file(path: &Path) -> Result<Flock<fs::File>> {
-    let file = fs::OpenOptions::new()
+    let file = open_lock(path)?;
+    Flock::lock(file, FlockArg::LockExclusive)
+        .map_err(|(_, errno)| Error::io(format!("locking {}", path.display()), errno.into()))
+}
+
+/// Open (creating 0600) a lock file for writing, refusing to follow a symlink.
+///
+/// # Errors
+/// [`Error::Io`] if it cannot be opened (a planted symlink gives `ELOOP`).
+pub(crate) fn open_lock(path: &Path) -> Result<fs::File> {
+    fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW)
         .open(path)
-        .map_err(|e| Error::io(format!("opening lock {}", path.display()), e))?;
-    Flock::lock(file, FlockArg::LockExclusive)
-        .map_err(|(_, errno)| Error::io(format!("locking {}", path.display()), errno.into()))
+        .map_err(|e| Error::io(format!("opening lock {}", path.display()), e))
+}
+
+/// An exclusive lock whose file is removed when it is released, so short-lived locks (one
+/// per pane for starting an exec) leave nothing behind. Whoever locks checks that the path
+/// still names the file it locked (a holder may have removed it meanwhile) and tries again
+/// if not, so two holders never hold two different files of one path.
+pub(crate) struct TransientLock {
+    path: PathBuf,
+    _lock: Flock<fs::File>,
+}
+
+impl Drop for TransientLock {
+    fn drop(&mut self) {
+        // Removed while still held: a waiter that opened this file sees it is gone.
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// Take a [`TransientLock`] on `path`.
+///
+/// # Errors
+/// As [`lock_file`].
+pub(crate) fn lock_transient(path: &Path) -> Result<TransientLock> {
+    loop {
+        let lock = lock_file(path)?;
+        let held = lock
+            .metadata()
+            .map_err(|e| Error::io(format!("reading lock {}", path.display()), e))?;
+        match fs::symlink_metadata(path) {
+            Ok(now) if now.dev() == held.dev() && now.ino() == held.ino() => {
+                return Ok(TransientLock {
+                    path: path.to_path_buf(),
+                    _lock: lock,
+                })
+            }
+            _ => continue,
+        }
+    }
 }
 
 /// Create (or truncate) a private file (0600) for writing, refusing to follow a symlink.

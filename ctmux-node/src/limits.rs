@@ -117,7 +117,7 @@ pub struct GcLastRun {
 pub struct GcAction {
     /// What it does.
     #[napi(
-        ts_type = "'kill_session' | 'kill_dead_pane' | 'drop_group_member' | 'drop_dependency' | 'drop_health' | 'delete_snapshot' | 'delete_event_log'"
+        ts_type = "'kill_session' | 'kill_dead_pane' | 'drop_group_member' | 'drop_dependency' | 'drop_health' | 'delete_snapshot' | 'delete_event_log' | 'delete_leftover'"
     )]
     pub action: String,
     /// The session killed or changed, or whose state or snapshot goes.
@@ -134,10 +134,13 @@ pub struct GcAction {
     pub group: Option<String>,
     /// The session a dropped dependency needed.
     pub needs: Option<String>,
-    /// A deleted snapshot or event log.
+    /// A deleted snapshot, event log or leftover file.
     pub file: Option<String>,
     /// Its age in seconds.
     pub age_seconds: Option<f64>,
+    /// Why a deleted leftover was one: `'exec_file_of_gone_pane'` or `'temp_file'`.
+    #[napi(ts_type = "'exec_file_of_gone_pane' | 'temp_file'")]
+    pub kind: Option<String>,
     /// Why a skipped action was not done (only in `GcReport.skipped`).
     pub reason: Option<String>,
 }

@@ -826,7 +826,13 @@ fn save_refuses_bad_input_and_keeps_the_last_good_file() {
         exclude_env: Some("^$".into()),
         ..CaptureOptions::default()
     });
-    assert_eq!(all["MY_PASSWORD"], "pw");
+    // The name is kept; its value is still redacted (the name says secret).
+    assert_eq!(all["MY_PASSWORD"], ctmux_core::snapshot::REDACTED);
+    let kept = env_of(CaptureOptions {
+        include_secrets: true,
+        ..CaptureOptions::default()
+    });
+    assert_eq!(kept["MY_PASSWORD"], "pw");
     let none = env_of(CaptureOptions {
         no_env: true,
         ..CaptureOptions::default()

@@ -14,6 +14,7 @@ mod field;
 mod gc;
 mod groups;
 mod health;
+mod leftovers;
 mod limits;
 mod metrics;
 mod panes;

@@ -224,8 +224,11 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
     let mut f = crate::state::create_private(path)
         .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-    f.write_all(text.as_bytes())
-        .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    f.write_all(text.as_bytes()).map_err(|e| {
+        // A part of a command (ENOSPC) is no use to anyone: leave nothing.
+        let _ = std::fs::remove_file(path);
+        Error::io(format!("writing {}", path.display()), e)
+    })
 }
 
 /// Shells the wrapper runs in (POSIX sh syntax).
@@ -311,7 +314,8 @@ impl Pane {
             return Err(Error::invalid("memory_cap", "must be at least 1 byte"));
         }
         let dir = self.client().exec_dir()?;
-        let _lock = crate::state::lock_file(&dir.join(format!("{}.lock", self.id().number())))?;
+        let _lock =
+            crate::state::lock_transient(&dir.join(format!("{}.lock", self.id().number())))?;
         let info = self.ready_info()?;
         let shell = crate::procfs::stat_line(info.pid)
             .map(|s| s.name)
@@ -880,6 +884,8 @@ impl ExecHandle {
 
     /// The shell has gone (the pane was killed, or `builtin exit` ended it).
     fn shell_gone(&self) -> Result<Ended> {
+        // Nothing will run or report it now.
+        self.files.remove();
         Err(self.exited_error())
     }
 
@@ -1071,7 +1077,10 @@ impl ExecHandle {
             exit_code,
         );
         let mut argv = record_argv(&target, &self.id, exit_code);
-        if files.pipe.exists() {
+        let piped = files.pipe.exists();
+        // Its files go whatever tmux says next (the pane may be gone).
+        files.remove();
+        if piped {
             argv.extend([";", "pipe-pane", "-t", &target].map(String::from));
             self.pane.tmux(&argv)?;
         } else if !self.known_done {
@@ -1079,7 +1088,6 @@ impl ExecHandle {
             // client's next command sees it; the status file serves other processes meanwhile).
             self.pane.client().tmux_post(&argv)?;
         }
-        files.remove();
         if self.tap.is_none() {
             self.settle();
         }

@@ -37,8 +37,8 @@ const HISTIGNORE_PATTERN: &str = "[ ]. '*/exec/*.sh':[ ]__ctmux_fg";
 const LIB_BODY: &str = r#"if [ -n "${BASH_VERSION-}${ZSH_VERSION-}" ]; then __ctmux_pf() { builtin printf "$@"; }; else __ctmux_pf() { \command printf "$@"; }; fi
 __ctmux_mark() { { __ctmux_pf "$@" >/dev/tty; } 2>/dev/null || __ctmux_pf "$@"; }
 __ctmux_report() {
-__ctmux_mark '\033]ctmux;e;%s;%s\007' "$__ctmux_pending" "$1"
 { __ctmux_pf '%s\n' "$1" >|"$__ctmux_rcf"; } 2>/dev/null
+__ctmux_mark '\033]ctmux;e;%s;%s\007' "$__ctmux_pending" "$1"
 if [ -n "${__ctmux_tmux-}" ]; then "$__ctmux_tmux" -S "$__ctmux_sock" set-option -p -t "$__ctmux_pane" @ctmux-done "$__ctmux_pending:$1" \; wait-for -S "ctmux-$__ctmux_pending" >/dev/null 2>&1; fi
 __ctmux_pending=
 unset -f exit logout 2>/dev/null

@@ -87,6 +87,8 @@ pub struct World {
     pub snapshots: Vec<SnapshotFacts>,
     /// Rotated event logs.
     pub event_logs: Vec<LogFacts>,
+    /// Files ctmux left behind (exec files of gone panes, temp files of killed writes).
+    pub leftovers: Vec<crate::leftovers::Leftover>,
 }
 
 /// How a run widens or narrows the configured rules.
@@ -158,6 +160,13 @@ pub enum GcAction {
         /// Its age in seconds.
         age_seconds: u64,
     },
+    /// Delete a file ctmux left behind (always: nothing uses it).
+    DeleteLeftover {
+        /// The file.
+        file: PathBuf,
+        /// Why it is a leftover.
+        kind: crate::leftovers::LeftoverKind,
+    },
 }
 
 impl GcAction {
@@ -215,6 +224,16 @@ impl std::fmt::Display for GcAction {
                 f,
                 "gc delete_snapshot {} (session {session}): {age_seconds} s old",
                 file.display()
+            ),
+            GcAction::DeleteLeftover { file, kind } => write!(
+                f,
+                "gc delete_leftover {}: {}",
+                file.display(),
+                match kind {
+                    crate::leftovers::LeftoverKind::ExecFileOfGonePane =>
+                        "exec file of a pane that no longer exists",
+                    crate::leftovers::LeftoverKind::TempFile => "temp file of a killed write",
+                }
             ),
             GcAction::DeleteEventLog { file, age_seconds } => write!(
                 f,
@@ -375,6 +394,12 @@ pub fn plan_world(world: &World, config: &GcConfig, opts: &GcOptions) -> GcPlan 
             });
         }
     }
+    for l in &world.leftovers {
+        plan.actions.push(GcAction::DeleteLeftover {
+            file: l.file.clone(),
+            kind: l.kind,
+        });
+    }
     plan
 }
 
@@ -447,6 +472,10 @@ mod tests {
                     event_logs: vec![LogFacts {
                         file: "/l/events.log.1".into(),
                         modified_ms: NOW * 1000 - 9 * 86_400_000,
+                    }],
+                    leftovers: vec![crate::leftovers::Leftover {
+                        file: "/s/servers/k/exec/7x1.cmd".into(),
+                        kind: crate::leftovers::LeftoverKind::ExecFileOfGonePane,
                     }],
                     sessions,
                 }

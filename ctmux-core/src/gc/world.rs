@@ -8,7 +8,7 @@ use super::{GcConfig, GcReport, Skipped, KEEP_OPTION};
 use crate::client::{clients_listing, no_sessions, people_attached, Ctmux, SEP};
 use crate::error::Result;
 use crate::pane::foreground_job;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::UNIX_EPOCH;
 
 /// Whether a `@ctmux-keep` value marks the session kept.
@@ -17,8 +17,11 @@ pub(crate) fn is_kept(v: &str) -> bool {
     !v.is_empty() && v != "0" && v != "off"
 }
 
-/// Live sessions and dead panes, in one tmux round trip.
-fn tmux_facts(client: &Ctmux) -> Result<(Vec<SessionFacts>, Vec<DeadPaneFacts>)> {
+/// What one tmux round trip tells: live sessions, dead panes, and the numbers of all panes.
+type TmuxFacts = (Vec<SessionFacts>, Vec<DeadPaneFacts>, HashSet<String>);
+
+/// Live sessions, dead panes and every pane's number, in one tmux round trip.
+fn tmux_facts(client: &Ctmux) -> Result<TmuxFacts> {
     let clients = clients_listing();
     let out = match client.tmux(&[
         "list-sessions",
@@ -38,12 +41,13 @@ fn tmux_facts(client: &Ctmux) -> Result<(Vec<SessionFacts>, Vec<DeadPaneFacts>)>
         &clients[2],
     ]) {
         Ok(o) => o,
-        Err(e) if no_sessions(&e) => return Ok((Vec::new(), Vec::new())),
+        Err(e) if no_sessions(&e) => return Ok((Vec::new(), Vec::new(), HashSet::new())),
         Err(e) => return Err(e),
     };
     let mut sessions: Vec<SessionFacts> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut dead = Vec::new();
+    let mut panes = HashSet::new();
     let people = people_attached(&out);
     for line in out.lines() {
         let f: Vec<&str> = line.split(SEP).collect();
@@ -62,6 +66,7 @@ fn tmux_facts(client: &Ctmux) -> Result<(Vec<SessionFacts>, Vec<DeadPaneFacts>)>
                 });
             }
             ["P", sid, pane_id, pid, is_dead, dead_time, window_activity] => {
+                panes.insert(pane_id.trim_start_matches('%').to_owned());
                 let Some(&i) = index.get(*sid) else { continue };
                 let s = &mut sessions[i];
                 s.activity = s.activity.max(window_activity.parse().unwrap_or(0));
@@ -78,7 +83,7 @@ fn tmux_facts(client: &Ctmux) -> Result<(Vec<SessionFacts>, Vec<DeadPaneFacts>)>
             _ => {}
         }
     }
-    Ok((sessions, dead))
+    Ok((sessions, dead, panes))
 }
 
 fn mtime_ms(path: &std::path::Path) -> u64 {
@@ -122,7 +127,9 @@ fn event_logs(client: &Ctmux) -> Vec<LogFacts> {
 /// # Errors
 /// [`Error::Corrupt`] for a corrupt groups file; tmux or I/O errors.
 pub(crate) fn gather(client: &Ctmux, now_ms: u64) -> Result<World> {
-    let (sessions, dead_panes) = tmux_facts(client)?;
+    let listed_at = std::time::SystemTime::now();
+    let (sessions, dead_panes, panes) = tmux_facts(client)?;
+    let leftovers = crate::leftovers::find(client, &panes, listed_at)?;
     let groups = crate::groups_file::load(client.state_dir())?;
     let members = groups
         .groups
@@ -158,6 +165,7 @@ pub(crate) fn gather(client: &Ctmux, now_ms: u64) -> Result<World> {
         health,
         snapshots,
         event_logs: event_logs(client),
+        leftovers,
     })
 }
 
@@ -259,6 +267,13 @@ pub(crate) fn execute(
             GcAction::DeleteSnapshot { file, .. } => {
                 crate::snapshot::store::delete(client.state_dir(), file).map_err(|e| e.to_string())
             }
+            GcAction::DeleteLeftover { file, .. } => match std::fs::remove_file(file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(format!("removing {}: {e}", file.display()))
+                }
+                // Gone already (a state-sync at the same time) is as good.
+                _ => Ok(()),
+            },
             GcAction::DeleteEventLog { file, .. } => {
                 std::fs::remove_file(file).map_err(|e| format!("removing {}: {e}", file.display()))
             }

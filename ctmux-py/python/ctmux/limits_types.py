@@ -56,6 +56,7 @@ class _GcActionBase(TypedDict):
         "drop_health",
         "delete_snapshot",
         "delete_event_log",
+        "delete_leftover",
     ]
 
 
@@ -71,6 +72,7 @@ class GcAction(_GcActionBase, total=False):
     needs: str
     file: str
     age_seconds: int
+    kind: Literal["exec_file_of_gone_pane", "temp_file"]
 
 
 class GcSkipped(GcAction):
