@@ -168,14 +168,40 @@ pub fn lock_file(path: &Path) -> Result<Flock<fs::File>> {
 /// # Errors
 /// [`Error::Io`] if it cannot be opened (a planted symlink gives `ELOOP`).
 pub(crate) fn open_lock(path: &Path) -> Result<fs::File> {
-    fs::OpenOptions::new()
+    let f = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .mode(0o600)
         .custom_flags(nix::libc::O_NOFOLLOW)
         .open(path)
-        .map_err(|e| Error::io(format!("opening lock {}", path.display()), e))
+        .map_err(|e| Error::io(format!("opening lock {}", path.display()), e))?;
+    narrow(&f);
+    Ok(f)
+}
+
+/// Open (creating) a private file for appending, refusing to follow a symlink; a file
+/// created by an older version with a wider mode is narrowed to 0600.
+///
+/// # Errors
+/// [`Error::Io`] if it cannot be opened (a planted symlink gives `ELOOP`).
+pub(crate) fn open_append_private(path: &Path) -> Result<fs::File> {
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+    narrow(&f);
+    Ok(f)
+}
+
+/// Make an opened file 0600 if it is wider (files created before this version).
+fn narrow(f: &fs::File) {
+    if f.metadata().is_ok_and(|m| m.mode() & 0o077 != 0) {
+        let _ = f.set_permissions(fs::Permissions::from_mode(0o600));
+    }
 }
 
 /// An exclusive lock whose file is removed when it is released, so short-lived locks (one

@@ -150,6 +150,63 @@ fn lifecycle_start_is_idempotent_and_stop_is_graceful() {
 }
 
 #[test]
+fn daemon_files_are_private_and_never_opened_through_a_symlink() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.session("one");
+    let paths = DaemonPaths::new(env.client.state_dir(), env.client.server()).unwrap();
+    let victim = env.client.state_dir().path().join("victim");
+    // A planted daemon.out, then daemon.lock: the start fails and the target is not created.
+    for planted in [&paths.out, &paths.lock] {
+        let _ = std::fs::remove_file(planted);
+        std::os::unix::fs::symlink(&victim, planted).unwrap();
+        let err = daemon::start(
+            env.client.server(),
+            env.client.state_dir(),
+            &binary(),
+            &daemon_args(&env.client),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+        assert!(!victim.exists(), "{planted:?} was followed");
+        std::fs::remove_file(planted).unwrap();
+    }
+    // A planted events.log: the daemon refuses to run (and says so in daemon.out).
+    let _ = std::fs::remove_file(&paths.log);
+    std::os::unix::fs::symlink(&victim, &paths.log).unwrap();
+    let refused = daemon::start(
+        env.client.server(),
+        env.client.state_dir(),
+        &binary(),
+        &daemon_args(&env.client),
+    );
+    assert!(refused.is_err(), "{refused:?}");
+    assert!(!victim.exists(), "events.log was followed");
+    std::fs::remove_file(&paths.log).unwrap();
+    // Files of an older version with a wider mode are narrowed.
+    std::fs::write(&paths.lock, b"").unwrap();
+    std::fs::set_permissions(&paths.lock, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (d, report) = Daemon::start(&env.client);
+    assert!(report.started);
+    for f in [
+        &d.paths.lock,
+        &d.paths.out,
+        &d.paths.log,
+        &d.paths.pid,
+        &d.paths.socket,
+    ] {
+        let mode = std::fs::symlink_metadata(f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{f:?}");
+    }
+    let dir = std::fs::metadata(&d.paths.dir)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(dir, 0o700);
+}
+
+#[test]
 fn kill_9_leaves_a_clean_restartable_state() {
     let env = Env::new();
     env.session("k");

@@ -7,9 +7,8 @@
 
 use crate::error::{Error, Result};
 use crate::events::Event;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Size at which `events.log` is rotated.
@@ -28,12 +27,7 @@ pub struct EventLog {
 }
 
 fn open_append(path: &Path) -> Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| Error::io(format!("opening {}", path.display()), e))
+    crate::state::open_append_private(path)
 }
 
 fn rotated(path: &Path, n: usize) -> PathBuf {
@@ -154,7 +148,7 @@ mod tests {
         assert_eq!(many.len(), 40);
         assert!(many.windows(2).all(|w| w[0].seq + 1 == w[1].seq));
         // A torn last line is skipped.
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(b"{\"seq\":201,\"ti").unwrap();
         assert_eq!(tail(&path, 1).unwrap()[0].seq, 200);
     }

@@ -142,12 +142,7 @@ pub struct DaemonStatus {
 
 /// Whether a daemon holds the lock at `paths.lock` (taking and dropping it if free).
 fn lock_held(paths: &DaemonPaths) -> Result<bool> {
-    let file = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&paths.lock)
-        .map_err(|e| Error::io(format!("opening {}", paths.lock.display()), e))?;
+    let file = crate::state::open_lock(&paths.lock)?;
     match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
         Ok(_guard) => Ok(false),
         Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(true),
@@ -317,17 +312,22 @@ pub fn start(
     let removed_stale = paths.pid.exists() || paths.socket.exists();
     let mut verdict =
         ready::Waiter::new().map_err(|e| Error::io("making the daemon's ready pipe", e))?;
+    // What the daemon prints goes to `daemon.out`, opened here (0600, appended, never
+    // through a symlink) rather than by a shell redirection.
+    let out = crate::state::open_append_private(&paths.out)?;
+    let err = out
+        .try_clone()
+        .map_err(|e| Error::io(format!("opening {}", paths.out.display()), e))?;
     let mut cmd = std::process::Command::new("/bin/sh");
     cmd.arg("-c")
-        .arg("\"$@\" </dev/null >>\"$CTMUX_DAEMON_OUT\" 2>&1 &")
+        .arg("\"$@\" </dev/null &")
         .arg("sh")
         .arg(program)
         .args(args)
-        .env("CTMUX_DAEMON_OUT", &paths.out)
         .env(ready::ENV, verdict.env())
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
+        .stdout(out)
+        .stderr(err);
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let status = cmd.status();
     verdict.launched();

@@ -271,12 +271,7 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// [`Error::AlreadyExists`] when it stays held; [`Error::Io`] otherwise.
 fn take_lock(paths: &DaemonPaths) -> Result<Flock<std::fs::File>> {
     let deadline = Instant::now() + LOCK_TRIES;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&paths.lock)
-        .map_err(|e| Error::io(format!("opening {}", paths.lock.display()), e))?;
+    let mut file = crate::state::open_lock(&paths.lock)?;
     loop {
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(l) => return Ok(l),
