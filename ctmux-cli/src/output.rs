@@ -154,8 +154,13 @@ fn envelope<'a>(
 }
 
 fn write(out: &mut dyn Write, envelope: &Envelope<'_>) -> std::io::Result<()> {
-    let line = serde_json::to_string(envelope).map_err(std::io::Error::other)?;
-    writeln!(out, "{line}")?;
+    // Streamed, not built as one string first (a dry run of a large snapshot prints many
+    // megabytes).
+    let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, &mut *out);
+    serde_json::to_writer(&mut buffered, envelope).map_err(std::io::Error::other)?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()?;
+    drop(buffered);
     out.flush()
 }
 

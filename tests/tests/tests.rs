@@ -22,3 +22,4 @@ mod paths;
 mod secrets;
 mod snapshots;
 mod stream;
+mod untrusted;

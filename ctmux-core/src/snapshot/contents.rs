@@ -25,13 +25,15 @@ pub(super) fn contents_command(file: &Path, first: &First) -> String {
 /// Write `text` to a new private (0600) file in `<state dir>/snapshots/.restore/`.
 pub(super) fn contents_file(client: &Ctmux, text: &str) -> Result<PathBuf> {
     let dir = client.state_dir().subdir("snapshots/.restore")?;
-    let f = tempfile::Builder::new()
+    let mut f = tempfile::Builder::new()
         .prefix("contents-")
         .suffix(".txt")
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
         .tempfile_in(&dir)
         .map_err(|e| Error::io(format!("creating a file in {}", dir.display()), e))?;
-    std::fs::write(f.path(), text).map_err(|e| Error::io("writing saved contents", e))?;
+    // Through the descriptor tempfile opened (O_EXCL), never the path again.
+    std::io::Write::write_all(&mut f, text.as_bytes())
+        .map_err(|e| Error::io("writing saved contents", e))?;
     let (_, path) = f
         .keep()
         .map_err(|e| Error::io("keeping the contents file", e.error))?;

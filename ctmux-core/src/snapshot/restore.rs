@@ -218,14 +218,16 @@ pub fn restore(
         commands: Vec::new(),
         warnings: Vec::new(),
     };
-    for w in &snap.windows {
+    for w in &mut snap.windows {
         let mut panes = Vec::new();
-        for p in &w.panes {
+        for p in &mut w.panes {
             let at = format!("window {} pane {}", w.index, p.index);
             let cwd = effective_cwd(p.cwd.as_deref(), &at, &mut warnings);
+            // Moved into the report (nothing reads it from the snapshot after this), so a
+            // large file's commands are not held three times.
             let mut command = p
                 .command
-                .clone()
+                .take()
                 .filter(|c| !c.trim().is_empty() && !opts.no_exec);
             if command.as_deref().is_some_and(|c| c.contains(REDACTED)) {
                 warnings.push(format!(

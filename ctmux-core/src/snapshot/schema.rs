@@ -192,11 +192,63 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded> {
         return Err(corrupt(path, "the file holds only white space"));
     }
     if text.trim_start().starts_with('{') {
+        // A first pass reads only `format` and `version` (the rest is skipped, not kept), so
+        // a ctmux snapshot is then read straight into its types, never as a whole JSON tree
+        // (which takes several times the file's size).
+        let probe: Probe = serde_json::from_str(text)
+            .map_err(|e| corrupt(path, format!("not valid JSON: {e}")))?;
+        if matches!(&probe.format, Some(serde_json::Value::String(f)) if f == FORMAT) {
+            check_version(path, probe.version.as_ref())?;
+            let snapshot: Snapshot = serde_json::from_str(text)
+                .map_err(|e| corrupt(path, format!("wrong field type: {e}")))?;
+            return Ok(Loaded {
+                snapshot,
+                source: Source::Ctmux,
+                warnings: Vec::new(),
+            });
+        }
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| corrupt(path, format!("not valid JSON: {e}")))?;
         return from_json_value(path, value);
     }
     super::tmuxp::parse_yaml(path, text)
+}
+
+/// The two fields that say what a JSON document is; everything else is skipped unread.
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(default)]
+    format: Option<serde_json::Value>,
+    #[serde(default)]
+    version: Option<serde_json::Value>,
+}
+
+/// A ctmux snapshot's `version`: a whole number this ctmux reads.
+fn check_version(path: &Path, version: Option<&serde_json::Value>) -> Result<()> {
+    let version = match version {
+        Some(serde_json::Value::Number(n)) => n
+            .as_u64()
+            .ok_or_else(|| corrupt(path, format!("\"version\" {n} is not a whole number")))?,
+        Some(other) => {
+            return Err(corrupt(
+                path,
+                format!("\"version\" is {other}, expected a whole number"),
+            ))
+        }
+        None => return Err(corrupt(path, "no \"version\" field")),
+    };
+    if version == 0 || version > u64::from(VERSION) {
+        return Err(Error::InvalidInput {
+            what: "snapshot version",
+            reason: format!(
+                "{} has version {version}; this ctmux ({}) reads versions 1 to {VERSION} \
+                 (a newer ctmux wrote it?)",
+                path.display(),
+                crate::VERSION
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn from_json_value(path: &Path, value: serde_json::Value) -> Result<Loaded> {
@@ -225,29 +277,7 @@ fn from_json_value(path: &Path, value: serde_json::Value) -> Result<Loaded> {
             ))
         }
     }
-    let version = match obj.get("version") {
-        Some(serde_json::Value::Number(n)) => n
-            .as_u64()
-            .ok_or_else(|| corrupt(path, format!("\"version\" {n} is not a whole number")))?,
-        Some(other) => {
-            return Err(corrupt(
-                path,
-                format!("\"version\" is {other}, expected a whole number"),
-            ))
-        }
-        None => return Err(corrupt(path, "no \"version\" field")),
-    };
-    if version == 0 || version > u64::from(VERSION) {
-        return Err(Error::InvalidInput {
-            what: "snapshot version",
-            reason: format!(
-                "{} has version {version}; this ctmux ({}) reads versions 1 to {VERSION} \
-                 (a newer ctmux wrote it?)",
-                path.display(),
-                crate::VERSION
-            ),
-        });
-    }
+    check_version(path, obj.get("version"))?;
     let snapshot: Snapshot = serde_json::from_value(value)
         .map_err(|e| corrupt(path, format!("wrong field type: {e}")))?;
     Ok(Loaded {

@@ -14,6 +14,8 @@ use std::path::Path;
 pub const MAX_WINDOWS: usize = 1000;
 /// Most panes one window may hold.
 pub const MAX_PANES_PER_WINDOW: usize = 256;
+/// Most panes a snapshot may hold over all its windows (each is a shell started on restore).
+pub const MAX_PANES: usize = 10_000;
 /// Longest command restore will run, in bytes.
 pub const MAX_COMMAND: usize = 64 * 1024;
 
@@ -25,7 +27,9 @@ fn no_nul(s: &str) -> bool {
 /// things that will be adjusted but do not stop a restore.
 ///
 /// # Errors
-/// [`crate::Error::Corrupt`] naming the first thing wrong (field path and reason).
+/// [`crate::Error::Corrupt`] naming the first thing wrong (field path and reason);
+/// [`crate::Error::InvalidInput`] naming the limit for more than [`MAX_WINDOWS`] windows,
+/// [`MAX_PANES`] panes or [`MAX_PANES_PER_WINDOW`] panes in a window.
 pub fn validate(snap: &Snapshot, path: &Path) -> Result<Vec<String>> {
     let bad = |field: String, why: String| corrupt(path, format!("{field}: {why}"));
     let mut warnings = Vec::new();
@@ -59,10 +63,25 @@ pub fn validate(snap: &Snapshot, path: &Path) -> Result<Vec<String>> {
             "a session needs at least one window".into(),
         ));
     }
+    // Limits: a well-formed file that is too big is refused as input, naming the limit.
+    let over = |what: &'static str, reason: String| crate::Error::InvalidInput {
+        what,
+        reason: format!("{}: {reason}", path.display()),
+    };
     if snap.windows.len() > MAX_WINDOWS {
-        return Err(bad(
-            "windows".into(),
-            format!("{} windows, more than {MAX_WINDOWS}", snap.windows.len()),
+        return Err(over(
+            "snapshot windows",
+            format!(
+                "{} windows, more than the limit of {MAX_WINDOWS}",
+                snap.windows.len()
+            ),
+        ));
+    }
+    let panes: usize = snap.windows.iter().map(|w| w.panes.len()).sum();
+    if panes > MAX_PANES {
+        return Err(over(
+            "snapshot panes",
+            format!("{panes} panes in all, more than the limit of {MAX_PANES}"),
         ));
     }
     let mut window_indexes = HashSet::new();
@@ -104,9 +123,12 @@ pub fn validate(snap: &Snapshot, path: &Path) -> Result<Vec<String>> {
             ));
         }
         if w.panes.len() > MAX_PANES_PER_WINDOW {
-            return Err(bad(
-                format!("{at}.panes"),
-                format!("{} panes, more than {MAX_PANES_PER_WINDOW}", w.panes.len()),
+            return Err(over(
+                "snapshot panes",
+                format!(
+                    "{at}.panes: {} panes, more than the limit of {MAX_PANES_PER_WINDOW} per window",
+                    w.panes.len()
+                ),
             ));
         }
         if let Some(layout) = &w.layout {
