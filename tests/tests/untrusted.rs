@@ -56,7 +56,7 @@ fn limits_are_invalid_input_naming_the_limit_and_create_nothing() {
             "limit of 256 per window",
         ),
     ];
-    assert!(40 * 251 > MAX_PANES);
+    const { assert!(40 * 251 > MAX_PANES) };
     for (name, snap, limit) in cases {
         let f = write(dir.path(), name, &snap);
         for dry_run in [true, false] {
@@ -109,6 +109,8 @@ fn a_dry_run_of_the_largest_allowed_file_stays_under_100_mb() {
     let ctmux_core::Socket::Path(sock) = env.client.server().socket() else {
         panic!("isolated servers use -S")
     };
+    // Reaped by wait4 below, which also reads its peak memory.
+    #[allow(clippy::zombie_processes)]
     let child = std::process::Command::new(binary())
         .arg("--socket-path")
         .arg(sock)
