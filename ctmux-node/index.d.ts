@@ -514,7 +514,7 @@ export interface ExecResult {
  */
 export interface GcAction {
   /** What it does. */
-  action: 'kill_session' | 'kill_dead_pane' | 'drop_group_member' | 'drop_dependency' | 'drop_health' | 'delete_snapshot' | 'delete_event_log'
+  action: 'kill_session' | 'kill_dead_pane' | 'drop_group_member' | 'drop_dependency' | 'drop_health' | 'delete_snapshot' | 'delete_event_log' | 'delete_leftover'
   /** The session killed or changed, or whose state or snapshot goes. */
   session?: string
   /** tmux id of a killed session. */
@@ -529,10 +529,12 @@ export interface GcAction {
   group?: string
   /** The session a dropped dependency needed. */
   needs?: string
-  /** A deleted snapshot or event log. */
+  /** A deleted snapshot, event log or leftover file. */
   file?: string
   /** Its age in seconds. */
   ageSeconds?: number
+  /** Why a deleted leftover was one: `'exec_file_of_gone_pane'` or `'temp_file'`. */
+  kind?: 'exec_file_of_gone_pane' | 'temp_file'
   /** Why a skipped action was not done (only in `GcReport.skipped`). */
   reason?: string
 }
@@ -964,6 +966,10 @@ export interface RestoredPane {
   command?: string
   /** Whether saved contents are shown in it. */
   contents: boolean
+  /** Its metadata, as set on the pane. */
+  metadata: Record<string, string>
+  /** Its exec history, as set on the pane (oldest first). */
+  history: Array<string>
 }
 
 /** A window a restore created (or would create). */
@@ -994,6 +1000,8 @@ export interface RestoreReport {
   replaced: boolean
   /** Windows and panes created. */
   windows: Array<RestoredWindow>
+  /** The session environment given to tmux. */
+  environment: Record<string, string>
   /** Every command run (or that would run), in order. */
   commands: Array<PlannedCommand>
   /** Things adjusted on the way. */

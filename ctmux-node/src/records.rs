@@ -631,6 +631,10 @@ pub struct RestoredPane {
     pub command: Option<String>,
     /// Whether saved contents are shown in it.
     pub contents: bool,
+    /// Its metadata, as set on the pane.
+    pub metadata: HashMap<String, String>,
+    /// Its exec history, as set on the pane (oldest first).
+    pub history: Vec<String>,
 }
 
 /// A window a restore created (or would create).
@@ -679,6 +683,8 @@ pub struct RestoreReport {
     pub replaced: bool,
     /// Windows and panes created.
     pub windows: Vec<RestoredWindow>,
+    /// The session environment given to tmux.
+    pub environment: HashMap<String, String>,
     /// Every command run (or that would run), in order.
     pub commands: Vec<PlannedCommand>,
     /// Things adjusted on the way.

@@ -320,12 +320,17 @@ fn snapshot_and_tmuxp_fields_stay_literal_with_and_without_exec() {
                 continue 'values;
             }
             assert_eq!(code, 0, "{dry}");
-            let planned = dry.to_string();
-            let quoted = serde_json::to_string(value).unwrap();
-            assert!(
-                planned.contains(quoted.trim_matches('"')),
-                "dry run of {value:?} does not show it: {planned}"
-            );
+            // Each field that reaches tmux is listed with the value it would get.
+            let v = Value::String(value.clone());
+            assert_eq!(dry["session"], Value::String(session.clone()), "{dry}");
+            assert_eq!(dry["environment"]["CTMUX_ADV"], v, "{dry}");
+            assert_eq!(dry["windows"][0]["name"], v, "{dry}");
+            assert_eq!(dry["windows"][0]["panes"][0]["metadata"]["k"], v, "{dry}");
+            assert_eq!(dry["windows"][0]["panes"][1]["label"], v, "{dry}");
+            if let Some(c) = &cwd {
+                let c = Value::String(c.display().to_string());
+                assert_eq!(dry["windows"][0]["panes"][0]["cwd"], c, "{dry}");
+            }
         }
         let file = files.join(format!("{i}.json"));
         for no_exec in [true, false] {

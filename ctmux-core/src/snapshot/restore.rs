@@ -20,6 +20,7 @@ use crate::ids::{PaneId, SessionName};
 use crate::pane::{Pane, PaneInfo, LABEL_OPTION, META_PREFIX};
 use crate::session::Session;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -73,6 +74,10 @@ pub struct RestoredPane {
     pub command: Option<String>,
     /// Whether saved contents are shown in it.
     pub contents: bool,
+    /// Its metadata, as set on the pane.
+    pub metadata: BTreeMap<String, String>,
+    /// Its exec history, as set on the pane (oldest first).
+    pub history: Vec<String>,
 }
 
 /// One window of a restore.
@@ -105,6 +110,8 @@ pub struct RestoreReport {
     pub replaced: bool,
     /// Windows and panes created.
     pub windows: Vec<RestoredWindow>,
+    /// The session environment given to tmux.
+    pub environment: BTreeMap<String, String>,
     /// Every command run (or that would run), in order.
     pub commands: Vec<PlannedCommand>,
     /// Things adjusted on the way (a missing cwd, a layout size, ...).
@@ -215,6 +222,12 @@ pub fn restore(
         dry_run: opts.dry_run,
         replaced: false,
         windows: Vec::new(),
+        // A dry run moves what it reports out of the snapshot (a real one still needs it).
+        environment: if opts.dry_run {
+            std::mem::take(&mut snap.environment)
+        } else {
+            snap.environment.clone()
+        },
         commands: Vec::new(),
         warnings: Vec::new(),
     };
@@ -250,6 +263,16 @@ pub fn restore(
                 cwd,
                 command,
                 contents: p.contents.as_deref().is_some_and(|c| !c.is_empty()),
+                metadata: if opts.dry_run {
+                    std::mem::take(&mut p.metadata)
+                } else {
+                    p.metadata.clone()
+                },
+                history: if opts.dry_run {
+                    std::mem::take(&mut p.history)
+                } else {
+                    p.history.clone()
+                },
             });
         }
         report.windows.push(RestoredWindow {

@@ -213,6 +213,8 @@ class RestoredPane(TypedDict):
     cwd: Optional[str]
     command: Optional[str]
     contents: bool
+    metadata: Dict[str, str]
+    history: List[str]
 
 
 class RestoredWindow(TypedDict):
@@ -243,6 +245,7 @@ class RestoreReport(TypedDict):
     dry_run: bool
     replaced: bool
     windows: List[RestoredWindow]
+    environment: Dict[str, str]
     commands: List[PlannedCommand]
     warnings: List[str]
 
