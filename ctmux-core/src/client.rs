@@ -528,7 +528,7 @@ impl Ctmux {
     /// [`Error::Io`] if the state dir cannot be read.
     pub fn state_sync(&self) -> Result<SyncReport> {
         let mut report = SyncReport::default();
-        let listed_at = std::time::SystemTime::now();
+        let exec_files = crate::leftovers::exec_files(self)?;
         let live: std::collections::HashSet<String> =
             match self.tmux(&["list-panes", "-a", "-F", "#{pane_id}"]) {
                 Ok(out) => out
@@ -540,7 +540,7 @@ impl Ctmux {
             };
         report.pane_count = live.len();
         report.session_count = self.session_list()?.len();
-        for l in crate::leftovers::find(self, &live, listed_at)? {
+        for l in crate::leftovers::find(exec_files, &live, self.state_dir().path()) {
             if std::fs::remove_file(&l.file).is_ok() {
                 report.dropped.push(l.file.display().to_string());
             }

@@ -15,9 +15,6 @@ use std::time::{Duration, SystemTime};
 pub const TEMP_PREFIX: &str = ".ctmux-tmp-";
 /// A temp file younger than this may belong to a write in progress and is left alone.
 pub const TEMP_GRACE: Duration = Duration::from_secs(60);
-/// File times come from a coarser clock than `SystemTime::now`: a file written just after a
-/// listing can carry a time just before it.
-const CLOCK_SLACK: Duration = Duration::from_secs(1);
 /// How deep the state dir is searched for temp files.
 const MAX_DEPTH: usize = 6;
 
@@ -47,37 +44,44 @@ fn pane_of(name: &str) -> Option<&str> {
         .then_some(pane)
 }
 
-/// The leftovers now, given the numbers of the server's live panes (`"12"` for `%12`) as
-/// listed at `listed_at`: an exec file written since then may be of a pane created since, and
-/// is left alone.
+/// The exec files in this server's exec dir, with the pane number each belongs to. Read
+/// these **before** listing the live panes: a pane whose file was seen existed when it was
+/// seen, and tmux never reuses a pane number, so a number missing from a later listing is a
+/// pane that is gone for good (a pane created meanwhile cannot be mistaken for one).
 ///
 /// # Errors
 /// [`Error::Io`] if the exec dir cannot be read.
-pub(crate) fn find(
-    client: &Ctmux,
-    live_panes: &HashSet<String>,
-    listed_at: SystemTime,
-) -> Result<Vec<Leftover>> {
-    let mut found = Vec::new();
+pub(crate) fn exec_files(client: &Ctmux) -> Result<Vec<(String, PathBuf)>> {
     let dir = client.exec_dir()?;
     let entries =
         std::fs::read_dir(&dir).map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let older = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .is_ok_and(|m| m + CLOCK_SLACK < listed_at);
-        if older && pane_of(&name).is_some_and(|p| !live_panes.contains(p)) {
-            found.push(Leftover {
-                file: entry.path(),
-                kind: LeftoverKind::ExecFileOfGonePane,
-            });
-        }
-    }
-    temp_files(client.state_dir().path(), SystemTime::now(), 0, &mut found);
+    Ok(entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            pane_of(&name).map(|p| (p.to_owned(), entry.path()))
+        })
+        .collect())
+}
+
+/// The leftovers: of `exec_files` (read by [`exec_files`] before the listing), those whose
+/// pane is not among `live_panes` (numbers, `"12"` for `%12`); and the temp files.
+pub(crate) fn find(
+    exec_files: Vec<(String, PathBuf)>,
+    live_panes: &HashSet<String>,
+    state: &Path,
+) -> Vec<Leftover> {
+    let mut found: Vec<Leftover> = exec_files
+        .into_iter()
+        .filter(|(pane, _)| !live_panes.contains(pane))
+        .map(|(_, file)| Leftover {
+            file,
+            kind: LeftoverKind::ExecFileOfGonePane,
+        })
+        .collect();
+    temp_files(state, SystemTime::now(), 0, &mut found);
     found.sort_by(|a, b| a.file.cmp(&b.file));
-    Ok(found)
+    found
 }
 
 fn temp_files(dir: &Path, now: SystemTime, depth: usize, found: &mut Vec<Leftover>) {

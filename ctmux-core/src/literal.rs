@@ -7,7 +7,11 @@
 //! `respawn-pane -c`, `respawn-window -c`, `attach-session -c`, `select-pane -T`, the new
 //! name of `rename-session` and `rename-window`, the option name of `set-option` /
 //! `show-options` (and their window and hook forms), and the command of `pipe-pane` (which
-//! also goes through `strftime`, so `%` is special there).
+//! also goes through `strftime`, so `%` is special there). Read from tmux's source at 3.3a and
+//! checked again against the development tree (3.7c and later): it adds `split-window -T`
+//! (pane title) and `-m` (remain-on-exit format), and `-f` filters on `kill-*` and
+//! `wait-for`, which ctmux never passes a user value to; nothing expanded in 3.3a stopped
+//! being expanded.
 //!
 //! ctmux never means a format in any of these places, so [`protect`] escapes every one of
 //! them in every command that goes to tmux through [`crate::Ctmux::tmux`] (the domain's door
@@ -69,8 +73,15 @@ const SPECS: &[Spec] = &[
         &[],
     ),
     spec(["new-window", "neww"], "abc:de:F:kn:PSt:", "cn", &[]),
-    spec(["split-window", "splitw"], "bc:de:fF:hIl:p:Pt:vZ", "c", &[]),
-    spec(["respawn-pane", "respawnp"], "c:e:kt:", "c", &[]),
+    // tmux 3.3a's flags and the development tree's (3.7+: -T title and -m
+    // remain-on-exit-format are expanded too, -s/-S/-R styles take values).
+    spec(
+        ["split-window", "splitw"],
+        "AbB:Cc:de:EfF:hIkl:KLMm:Op:PR:s:S:t:T:vWx:X:y:Y:Z",
+        "cmT",
+        &[],
+    ),
+    spec(["respawn-pane", "respawnp"], "c:e:Ekt:", "c", &[]),
     spec(["respawn-window", "respawnw"], "c:e:kt:", "c", &[]),
     spec(["attach-session", "attach"], "c:dEf:rt:x", "c", &[]),
     spec(["select-pane", "selectp"], "DdegLlMmP:RT:t:UZ", "T", &[]),

@@ -127,9 +127,10 @@ fn event_logs(client: &Ctmux) -> Vec<LogFacts> {
 /// # Errors
 /// [`Error::Corrupt`] for a corrupt groups file; tmux or I/O errors.
 pub(crate) fn gather(client: &Ctmux, now_ms: u64) -> Result<World> {
-    let listed_at = std::time::SystemTime::now();
+    // Exec files before the pane listing (see `leftovers::exec_files`).
+    let exec_files = crate::leftovers::exec_files(client)?;
     let (sessions, dead_panes, panes) = tmux_facts(client)?;
-    let leftovers = crate::leftovers::find(client, &panes, listed_at)?;
+    let leftovers = crate::leftovers::find(exec_files, &panes, client.state_dir().path());
     let groups = crate::groups_file::load(client.state_dir())?;
     let members = groups
         .groups
