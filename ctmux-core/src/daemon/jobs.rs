@@ -31,6 +31,8 @@ const HEALTH_EVERY: Duration = Duration::from_secs(2);
 
 /// How often GC is considered (it runs only when enabled and its interval has passed).
 const GC_EVERY: Duration = Duration::from_secs(60);
+/// How often the daemon removes what gone panes and killed writes left in the state dir.
+const SYNC_EVERY: Duration = Duration::from_secs(60);
 
 /// Settings of the daemon (`daemon.json`), re-read when the file changes. A field missing
 /// from the file has its default.
@@ -216,6 +218,7 @@ pub(super) fn start(
             let mut next_sample = Instant::now();
             let mut next_gc = Instant::now() + Duration::from_secs(5);
             let mut next_health = Instant::now();
+            let mut next_sync = Instant::now() + SYNC_EVERY;
             let mut health = crate::health::HealthMonitor::new();
             while !shared.stop.load(Ordering::SeqCst) {
                 let now = Instant::now();
@@ -239,6 +242,18 @@ pub(super) fn start(
                     next_health = now + HEALTH_EVERY;
                     if running {
                         watch_health(&jobs_client, &mut health, &shared);
+                    }
+                }
+                if now >= next_sync {
+                    next_sync = now + SYNC_EVERY;
+                    if running {
+                        // What panes that died left in the state dir (exec files), and temp
+                        // files of killed writes: the same as `state-sync`.
+                        if let Err(e) = jobs_client.state_sync() {
+                            shared.hub.publish(EventBody::Warning {
+                                message: format!("state sync: {e}"),
+                            });
+                        }
                     }
                 }
                 if now >= next_gc {
