@@ -2,7 +2,7 @@
 //! `session-snapshot-delete`, `session-snapshot-retention`, `session-snapshot-prune`.
 //! (Autosave belongs to the daemon and is not a CLI command yet.)
 
-use crate::output::{fields, to_fields, Outcome};
+use crate::output::{fields, to_fields, Failure, Outcome};
 use clap::{Subcommand, ValueEnum};
 use ctmux_core::snapshot::{CaptureOptions, Retention, SaveFormat, SaveOptions};
 use ctmux_core::{Ctmux, RestoreOptions};
@@ -229,7 +229,7 @@ pub fn run(client: &Ctmux, command: &SnapshotCommand) -> Outcome {
                 replace: *replace,
                 keep_partial: *keep_partial,
             };
-            to_fields(&client.snapshot_restore(file, &opts)?)
+            restore_fields(client.snapshot_restore(file, &opts)?)
         }
         S::SessionSnapshots { session } => {
             let list = client.snapshot_list(session.as_deref())?;
@@ -283,5 +283,88 @@ mod tests {
         for bad in ["", "0", "-1", "7w", "d", "1.5h", "99999999999999999999d"] {
             assert!(parse_age(bad).is_err(), "{bad:?}");
         }
+    }
+}
+
+/// The fields of a restore report, converted a window and a command at a time, each freed
+/// once converted: a dry run of a large snapshot (16 MiB of commands) never holds the report
+/// and all of its JSON at once. The same JSON as [`to_fields`] gives (tested).
+fn restore_fields(report: ctmux_core::RestoreReport) -> Outcome {
+    fn each<T: serde::Serialize>(items: Vec<T>) -> Result<serde_json::Value, Failure> {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(serde_json::Value::Object(to_fields(&item)?));
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+    let ctmux_core::RestoreReport {
+        session,
+        session_id,
+        file,
+        source,
+        dry_run,
+        replaced,
+        windows,
+        environment,
+        commands,
+        warnings,
+    } = report;
+    let mut fields = to_fields(&serde_json::json!({
+        "session": session,
+        "session_id": session_id,
+        "file": file,
+        "source": source,
+        "dry_run": dry_run,
+        "replaced": replaced,
+        "environment": environment,
+        "warnings": warnings,
+    }))?;
+    fields.insert("windows".into(), each(windows)?);
+    fields.insert("commands".into(), each(commands)?);
+    Ok(fields)
+}
+
+#[cfg(test)]
+mod restore_tests {
+    use super::*;
+    use ctmux_core::snapshot::{PlannedCommand, RestoredPane, RestoredWindow, Source};
+
+    #[test]
+    fn restore_fields_are_the_reports_json() {
+        let report = ctmux_core::RestoreReport {
+            session: "s".into(),
+            session_id: None,
+            file: Some("/f.json".into()),
+            source: Source::Ctmux,
+            dry_run: true,
+            replaced: false,
+            windows: vec![RestoredWindow {
+                index: 0,
+                name: "w".into(),
+                layout: Some("tiled".into()),
+                panes: vec![RestoredPane {
+                    index: 0,
+                    pane_id: None,
+                    label: Some("l".into()),
+                    cwd: Some("/".into()),
+                    command: Some("echo".into()),
+                    contents: false,
+                    metadata: [("k".to_owned(), "v".to_owned())].into(),
+                    history: vec!["h".into()],
+                }],
+            }],
+            environment: [("E".to_owned(), "1".to_owned())].into(),
+            commands: vec![PlannedCommand {
+                window: 0,
+                pane: 0,
+                label: None,
+                command: "echo".into(),
+            }],
+            warnings: vec!["w".into()],
+        };
+        assert_eq!(
+            restore_fields(report.clone()).unwrap(),
+            to_fields(&report).unwrap()
+        );
     }
 }
