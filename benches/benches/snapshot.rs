@@ -14,12 +14,16 @@
 //!   started (which waits for the new shells' first prompt). The session is killed untimed.
 //! - `snapshot/restore_10_panes_no_exec`: the same without starting commands (no shell
 //!   wait).
+//! - `snapshot/restore_256_panes`: `client.snapshot_restore_from` of 16 windows x 16 panes
+//!   (240x80), each pane's command `true`, until it returns: 256 shells started and waited
+//!   for together, then every command typed (8 panes at a time). The session is killed
+//!   untimed.
 //!
 //! Before the benches, file sizes and tmux round trips per operation go to stderr.
 //! Run with `cargo bench -p ctmux-benches --bench snapshot`.
 
 use criterion::Criterion;
-use ctmux_core::snapshot::{CaptureOptions, SaveOptions};
+use ctmux_core::snapshot::{CaptureOptions, PaneSnapshot, SaveOptions, Snapshot, WindowSnapshot};
 use ctmux_core::{Ctmux, IsolatedServer, RestoreOptions, SessionOptions};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -196,7 +200,55 @@ fn benches(c: &mut Criterion) {
             })
         });
     }
+    g.sample_size(10).measurement_time(Duration::from_secs(40));
+    let many = many_panes(16, 16);
+    g.bench_function("restore_256_panes", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                n += 1;
+                let name = format!("m{n}");
+                let opts = RestoreOptions {
+                    name: Some(name.clone()),
+                    ..RestoreOptions::default()
+                };
+                let t = Instant::now();
+                let r = f.client.snapshot_restore_from(many.clone(), &opts).unwrap();
+                total += t.elapsed();
+                assert_eq!(r.commands.len(), 256);
+                f.client.session_kill(&name).unwrap();
+            }
+            total
+        })
+    });
     g.finish();
+}
+
+/// `windows` windows of `panes` panes (240x80 each), every pane running `true`.
+fn many_panes(windows: u32, panes: u32) -> Snapshot {
+    let mut snap = Snapshot::new("many");
+    for w in 0..windows {
+        snap.windows.push(WindowSnapshot {
+            index: w,
+            name: format!("w{w}"),
+            automatic_rename: false,
+            active: w == 0,
+            zoomed: false,
+            layout: None,
+            width: Some(240),
+            height: Some(80),
+            panes: (0..panes)
+                .map(|p| PaneSnapshot {
+                    index: p,
+                    active: p == 0,
+                    command: Some("true".into()),
+                    ..Default::default()
+                })
+                .collect(),
+        });
+    }
+    snap.update_counts();
+    snap
 }
 
 criterion::criterion_group!(snapshot, benches);
