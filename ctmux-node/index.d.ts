@@ -479,6 +479,11 @@ export interface ExecOptions {
    * `rawFile`). Default 16 MiB.
    */
   memoryCap?: number
+  /**
+   * Text already typed at the prompt: `'clear'` it (default) or `'fail'` (reject with
+   * `code: 'Busy'` naming it, and leave it typed).
+   */
+  ifPending?: 'clear' | 'fail'
 }
 
 /** A finished command: its real exit status and its own output. */

@@ -155,6 +155,10 @@ pub enum Command {
         /// needs --wait
         #[arg(long, value_name = "BYTES", requires = "wait")]
         max_output: Option<u64>,
+        /// Text already typed at the prompt: clear it (default), or fail with kind Busy
+        /// naming it and leave it typed
+        #[arg(long, value_name = "POLICY", value_parser = ["clear", "fail"], default_value = "clear")]
+        if_pending: String,
     },
     /// Run a command, interrupting it after SECONDS -> exec_id, exit_code, output, duration
     ///

@@ -68,7 +68,7 @@ pub use client::{Ctmux, CtmuxBuilder, SessionInfo, SessionOptions};
 pub use control::ControlBackend;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventBody, EventFilter, EventKind};
-pub use exec::{ExecHandle, ExecResult};
+pub use exec::{ExecHandle, ExecOptions, ExecResult, PendingText};
 pub use group::{GroupInfo, MemberInfo, MemberStatus};
 pub use groups_file::StartSpec;
 pub use health::{

@@ -93,3 +93,18 @@ test('reset clears a stuck exec and leaves the job alone', async (t) => {
   await extra.kill()
   await assert.rejects(extra.reset(), { code: 'NotFound' })
 })
+
+test('ifPending: fail names text typed at the prompt and leaves it', async (t) => {
+  const { pane } = await withSession(t)
+  assert.equal((await pane.run('true', TIMEOUT)).exitCode, 0)
+  assert.equal((await pane.run('echo a', TIMEOUT, { ifPending: 'fail' })).output, 'a\n')
+  await pane.sendText('git sta')
+  await new Promise((r) => setTimeout(r, 300))
+  await assert.rejects(pane.run('echo never', TIMEOUT, { ifPending: 'fail' }), (e) => {
+    assert.equal(e.code, 'Busy')
+    assert.match(e.message, /git sta/)
+    return true
+  })
+  assert.equal((await pane.run('echo ok', TIMEOUT)).output, 'ok\n')
+  await assert.rejects(pane.run('true', TIMEOUT, { ifPending: 'maybe' }), (e) => e.code === 'InvalidInput')
+})

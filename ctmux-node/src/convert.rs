@@ -95,12 +95,13 @@ fn bytes(what: &'static str, v: f64) -> ctmux_core::Result<u64> {
     }
 }
 
-/// The core's [`ctmux_core::exec::ExecOptions`]: its defaults, with `raw`, `maxOutput` and
-/// `memoryCap` when given (the core checks the values).
+/// The core's [`ctmux_core::exec::ExecOptions`]: its defaults, with `raw`, `maxOutput`,
+/// `memoryCap` and `ifPending` when given (the core checks and parses the values).
 pub(crate) fn exec_options(
     raw: Option<bool>,
     max_output: Option<f64>,
     memory_cap: Option<f64>,
+    if_pending: Option<&str>,
 ) -> ctmux_core::Result<ctmux_core::exec::ExecOptions> {
     let defaults = ctmux_core::exec::ExecOptions::default();
     Ok(ctmux_core::exec::ExecOptions {
@@ -112,6 +113,10 @@ pub(crate) fn exec_options(
         memory_cap: match memory_cap {
             Some(v) => usize::try_from(bytes("memoryCap", v)?).unwrap_or(usize::MAX),
             None => defaults.memory_cap,
+        },
+        pending: match if_pending {
+            Some(p) => p.parse()?,
+            None => defaults.pending,
         },
         ..defaults
     })

@@ -68,7 +68,8 @@ impl Pane {
         let pane = on(self);
         let o = options.unwrap_or_default();
         Blocking::task(move || {
-            let opts = convert::exec_options(o.raw, o.max_output, o.memory_cap)?;
+            let opts =
+                convert::exec_options(o.raw, o.max_output, o.memory_cap, o.if_pending.as_deref())?;
             Ok(ExecHandle {
                 inner: pane.exec_with(&command, &opts)?,
             })
@@ -88,7 +89,8 @@ impl Pane {
         let o = options.unwrap_or_default();
         Blocking::task(move || {
             let timeout = convert::timeout(timeout_seconds)?;
-            let opts = convert::exec_options(o.raw, o.max_output, o.memory_cap)?;
+            let opts =
+                convert::exec_options(o.raw, o.max_output, o.memory_cap, o.if_pending.as_deref())?;
             pane.run_with(&command, timeout, &opts)
                 .map(ExecResult::from)
         })
@@ -295,6 +297,10 @@ pub struct ExecOptions {
     /// Bytes of output kept in memory; beyond it the output goes to a file (`outputFile`,
     /// `rawFile`). Default 16 MiB.
     pub memory_cap: Option<f64>,
+    /// Text already typed at the prompt: `'clear'` it (default) or `'fail'` (reject with
+    /// `code: 'Busy'` naming it, and leave it typed).
+    #[napi(ts_type = "'clear' | 'fail'")]
+    pub if_pending: Option<String>,
 }
 
 /// A command started with `pane.exec`; `wait()` collects its result.

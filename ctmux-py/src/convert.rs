@@ -56,11 +56,13 @@ pub(crate) fn count(what: &'static str, value: Option<i64>) -> ctmux_core::Resul
 }
 
 /// The core's [`ctmux_core::ExecOptions`]: its defaults, with `raw`, and `max_output` and
-/// `memory_cap` when given (negative is InvalidInput; the core checks the rest).
+/// `memory_cap` when given (negative is InvalidInput; the core checks the rest), and the
+/// pending-text policy by name (`clear`, `fail`; the core parses it).
 pub(crate) fn exec_options(
     raw: bool,
     max_output: Option<i64>,
     memory_cap: Option<i64>,
+    if_pending: &str,
 ) -> ctmux_core::Result<ctmux_core::exec::ExecOptions> {
     let bytes = |what: &'static str, v: i64| {
         u64::try_from(v).map_err(|_| Error::InvalidInput {
@@ -79,6 +81,7 @@ pub(crate) fn exec_options(
             Some(v) => usize::try_from(bytes("memory_cap", v)?).unwrap_or(usize::MAX),
             None => defaults.memory_cap,
         },
+        pending: if_pending.parse()?,
         ..defaults
     })
 }

@@ -52,8 +52,10 @@ impl Pane {
     /// Start `command` in the pane's shell and return at once. `raw=True` keeps the bytes
     /// it writes too (`ExecResult.output_raw`); `max_output` caps the bytes of output kept
     /// (beyond it `truncated` is set); `memory_cap` is how many bytes are kept in memory
-    /// before the output goes to a file. `None` means the core's default.
-    #[pyo3(signature = (command, raw=false, max_output=None, memory_cap=None))]
+    /// before the output goes to a file. `None` means the core's default. `if_pending`:
+    /// `"clear"` clears text already typed at the prompt, `"fail"` raises `BusyError` naming
+    /// it and leaves it typed.
+    #[pyo3(signature = (command, raw=false, max_output=None, memory_cap=None, if_pending="clear"))]
     fn exec(
         &self,
         py: Python<'_>,
@@ -61,18 +63,21 @@ impl Pane {
         raw: bool,
         max_output: Option<i64>,
         memory_cap: Option<i64>,
+        if_pending: &str,
     ) -> PyResult<ExecHandle> {
+        let if_pending = if_pending.to_owned();
         let inner = detached(py, || {
-            let opts = convert::exec_options(raw, max_output, memory_cap)?;
+            let opts = convert::exec_options(raw, max_output, memory_cap, &if_pending)?;
             self.inner.exec_with(&command, &opts)
         })?;
         Ok(ExecHandle { inner })
     }
 
     /// Run `command` and wait for it, at most `timeout` seconds (default: no limit); `raw`,
-    /// `max_output` and `memory_cap` as for `exec`.
+    /// `max_output`, `memory_cap` and `if_pending` as for `exec`.
     #[pyo3(signature = (
-        command, timeout=None, raw=false, max_output=None, memory_cap=None, *, cancel=None
+        command, timeout=None, raw=false, max_output=None, memory_cap=None, if_pending="clear",
+        *, cancel=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn run(
@@ -83,11 +88,13 @@ impl Pane {
         raw: bool,
         max_output: Option<i64>,
         memory_cap: Option<i64>,
+        if_pending: &str,
         cancel: Option<PyRef<'_, CancelToken>>,
     ) -> PyResult<ExecResult> {
+        let if_pending = if_pending.to_owned();
         wait(py, cancel.as_deref(), |cancel| {
             let timeout = convert::timeout(timeout)?;
-            let opts = convert::exec_options(raw, max_output, memory_cap)?;
+            let opts = convert::exec_options(raw, max_output, memory_cap, &if_pending)?;
             // `Pane::run_with` whose wait stops when `cancel` says so.
             self.inner
                 .exec_with(&command, &opts)?
@@ -97,7 +104,9 @@ impl Pane {
     }
 
     /// Awaitable `run` (in a worker thread).
-    #[pyo3(signature = (command, timeout=None, raw=false, max_output=None, memory_cap=None))]
+    #[pyo3(signature = (
+        command, timeout=None, raw=false, max_output=None, memory_cap=None, if_pending="clear"
+    ))]
     fn run_async<'py>(
         slf: &Bound<'py, Self>,
         command: String,
@@ -105,11 +114,12 @@ impl Pane {
         raw: bool,
         max_output: Option<i64>,
         memory_cap: Option<i64>,
+        if_pending: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         in_thread(
             slf.as_any(),
             "run",
-            (command, timeout, raw, max_output, memory_cap),
+            (command, timeout, raw, max_output, memory_cap, if_pending),
         )
     }
 

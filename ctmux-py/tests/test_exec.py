@@ -81,3 +81,18 @@ def test_empty_command_is_invalid(pane: ctmux.Pane) -> None:
     with pytest.raises(ctmux.InvalidInputError):
         pane.exec("   ")
     assert pane.run("echo still fine", timeout=TIMEOUT).output == "still fine\n"
+
+
+def test_pending_text_cleared_or_reported(pane: ctmux.Pane) -> None:
+    """Text typed at the prompt is cleared by default; ``if_pending="fail"`` names it."""
+    import time
+
+    assert pane.run("true", timeout=TIMEOUT).exit_code == 0
+    assert pane.run("echo a", timeout=TIMEOUT, if_pending="fail").output == "a\n"
+    pane.send_text("git sta")
+    time.sleep(0.3)
+    with pytest.raises(ctmux.BusyError, match="git sta"):
+        pane.run("echo never", timeout=TIMEOUT, if_pending="fail")
+    assert pane.run("echo ok", timeout=TIMEOUT).output == "ok\n"
+    with pytest.raises(ctmux.InvalidInputError):
+        pane.exec("true", if_pending="maybe")  # type: ignore[arg-type]

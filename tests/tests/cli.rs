@@ -1150,6 +1150,44 @@ fn pane_interact_refuses_without_a_terminal() {
 // State
 
 #[test]
+fn pane_exec_if_pending_fail_names_the_text() {
+    let cli = Cli::new();
+    cli.session("s");
+    cli.ok(&["pane-exec", "s", "0", "true", "--wait", "--timeout", WAIT]);
+    cli.ok(&["pane-send-keys", "s", "0", "git sta"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let v = cli.fails(
+        &[
+            "pane-exec",
+            "s",
+            "0",
+            "echo never",
+            "--wait",
+            "--if-pending",
+            "fail",
+        ],
+        1,
+        "Busy",
+    );
+    assert!(v["error"].as_str().unwrap().contains("git sta"), "{v}");
+    let v = cli.ok(&[
+        "pane-exec",
+        "s",
+        "0",
+        "echo ok",
+        "--wait",
+        "--timeout",
+        WAIT,
+    ]);
+    assert_eq!(v["output"], "ok\n");
+    cli.fails(
+        &["pane-exec", "s", "0", "true", "--if-pending", "maybe"],
+        2,
+        "InvalidInput",
+    );
+}
+
+#[test]
 fn state_sync_reports_and_cleans() {
     let cli = Cli::new();
     cli.session("s");

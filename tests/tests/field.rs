@@ -182,6 +182,8 @@ fn diff(got: &str, want: &str) -> String {
 /// The exec cases, each run on every cell.
 mod cases {
     use super::{Ctx, Shell, RUN_T, SEQ_T};
+    use ctmux_core::exec::ExecOptions;
+    use ctmux_core::{ErrorKind, PendingText};
     use std::time::Duration;
 
     pub fn exit_codes(c: &Ctx) {
@@ -276,6 +278,42 @@ mod cases {
         std::thread::sleep(Duration::from_millis(300));
         c.expect("echo ok", 0, "ok\n");
         c.expect("echo clean", 0, "clean\n");
+    }
+
+    /// Asked to fail on pending text, an exec is Busy naming `git sta`, leaves it typed (the
+    /// next key the person presses continues it), and runs as usual on an empty line.
+    pub fn pending_text_fails_when_asked(c: &Ctx) {
+        let fail = ExecOptions {
+            pending: PendingText::Fail,
+            ..ExecOptions::default()
+        };
+        c.expect("true", 0, "");
+        let r = c.run_opts("echo empty-line", Some(Duration::from_secs(30)), &fail);
+        c.check_result("echo empty-line", &r, 0, "empty-line\n");
+        c.pane.send_text("git sta").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        match c
+            .pane
+            .run_with("echo never", Some(Duration::from_secs(30)), &fail)
+        {
+            Err(e) if e.kind() == ErrorKind::Busy && e.to_string().contains("\"git sta\"") => {}
+            other => c.fail(format!(
+                "[{}] pending text not reported: {other:?}",
+                c.name()
+            )),
+        }
+        // Still typed: Enter now runs `git sta` + what the person types next; here a probe
+        // that shows the line was kept as it was.
+        c.pane.send_text("tus-kept").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let screen = c.pane.capture(None).unwrap();
+        if !screen.lines().any(|l| l.contains("git status-kept")) {
+            c.fail(format!(
+                "[{}] the pending text was not left as it was",
+                c.name()
+            ));
+        }
+        c.expect("echo ok", 0, "ok\n");
     }
 
     /// `exit N` reports N; the same shell stays (its variables too).
@@ -413,6 +451,7 @@ matrix!(
         no_trailing_newline,
         rc_survives,
         pending_text,
+        pending_text_fails_when_asked,
         exit_n,
         hook_disturbed,
         output_pollution,

@@ -15,11 +15,13 @@ fn result_fields(pane_id: String, result: &ExecResult) -> Outcome {
     Ok(f)
 }
 
-/// `pane-exec SESSION PANE CMD [--wait [--timeout SECONDS] [--raw] [--max-output BYTES]]`
+/// `pane-exec SESSION PANE CMD [--wait [--timeout SECONDS] [--raw] [--max-output BYTES]]
+/// [--if-pending clear|fail]`
 /// -> exec_id, and with `--wait` exit_code, output, duration, truncated (+ output_raw in
 /// base64 with `--raw`, output_file / raw_file when the output was spilled to a file). A wait
 /// that times out fails with kind Timeout and carries exec_id and the output so far; the
 /// command keeps running.
+#[allow(clippy::too_many_arguments)]
 pub fn exec(
     client: &Ctmux,
     target: &Target,
@@ -28,6 +30,7 @@ pub fn exec(
     timeout: Option<Duration>,
     raw: bool,
     max_output: Option<u64>,
+    if_pending: &str,
 ) -> Outcome {
     let pane = pane(client, target)?;
     let pane_id = pane.id().to_string();
@@ -37,6 +40,7 @@ pub fn exec(
         detached: true,
         raw,
         max_output,
+        pending: if_pending.parse()?,
         ..ExecOptions::default()
     };
     let handle = pane.exec_with(cmd, &opts)?;

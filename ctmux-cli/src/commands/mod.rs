@@ -65,7 +65,17 @@ pub fn dispatch(global: &Global, command: &Command, progress: &mut dyn Write) ->
             timeout,
             raw,
             max_output,
-        } => exec::exec(c, target, cmd, *wait, *timeout, *raw, *max_output),
+            if_pending,
+        } => exec::exec(
+            c,
+            target,
+            cmd,
+            *wait,
+            *timeout,
+            *raw,
+            *max_output,
+            if_pending,
+        ),
         C::PaneExecTimeout {
             target,
             cmd,

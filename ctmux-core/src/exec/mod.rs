@@ -26,6 +26,7 @@
 //! Every blocking wait has a `*_cancellable` twin taking a [`Cancel`] check, asked at least
 //! every [`CANCEL_EVERY`].
 
+mod pending;
 mod render;
 mod tap;
 mod wrapper;
@@ -106,6 +107,37 @@ pub struct ExecOptions {
     pub capture: bool,
     /// How long the shell may take to run the wrapper once it was typed.
     pub start_timeout: Duration,
+    /// What to do with text already typed at the prompt.
+    pub pending: PendingText,
+}
+
+/// What an exec does with text already typed at the prompt (a person typed `git sta`, or a
+/// program sent text without Enter).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PendingText {
+    /// Clear the line, then type the exec (the text is lost; the default).
+    #[default]
+    Clear,
+    /// Fail with [`Error::Busy`] naming the text, and leave the line as it was. Finding the
+    /// text costs a few tmux round trips and screen looks (see `exec/pending.rs`); a line
+    /// with nothing pending then runs the exec as usual.
+    Fail,
+}
+
+impl std::str::FromStr for PendingText {
+    type Err = Error;
+
+    /// `clear` or `fail`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "clear" => Ok(PendingText::Clear),
+            "fail" => Ok(PendingText::Fail),
+            other => Err(Error::invalid(
+                "pending-text policy",
+                format!("{other:?} is not clear or fail"),
+            )),
+        }
+    }
 }
 
 /// Default [`ExecOptions::memory_cap`]: 16 MiB.
@@ -136,6 +168,7 @@ impl Default for ExecOptions {
             detached: false,
             capture: true,
             start_timeout: DEFAULT_START_TIMEOUT,
+            pending: PendingText::Clear,
         }
     }
 }
@@ -338,6 +371,18 @@ impl Pane {
         }
         if let Some((id, None)) = info.last_exec() {
             self.settle_stale(&dir, &id, &info)?;
+        }
+        if opts.pending == PendingText::Fail {
+            let within = opts.start_timeout.min(Duration::from_secs(2));
+            if let Some(text) = pending::pending_text(self, &new_exec_id(self), within)? {
+                return Err(Error::Busy {
+                    pane: self.target(),
+                    reason: format!(
+                        "text is pending at the prompt: {text:?} (left as it was; enter or \
+                         clear it, or exec with the clear policy)"
+                    ),
+                });
+            }
         }
         remove_pane_files(&dir, self.id().number());
         let id = new_exec_id(self);

@@ -325,6 +325,7 @@ class Pane:
         raw: bool = False,
         max_output: int | None = None,
         memory_cap: int | None = None,
+        if_pending: Literal["clear", "fail"] = "clear",
     ) -> ExecHandle: ...
     def run(
         self,
@@ -333,6 +334,7 @@ class Pane:
         raw: bool = False,
         max_output: int | None = None,
         memory_cap: int | None = None,
+        if_pending: Literal["clear", "fail"] = "clear",
         *,
         cancel: CancelToken | None = None,
     ) -> ExecResult: ...
@@ -343,6 +345,7 @@ class Pane:
         raw: bool = False,
         max_output: int | None = None,
         memory_cap: int | None = None,
+        if_pending: Literal["clear", "fail"] = "clear",
     ) -> ExecResult: ...
     def run_or_interrupt(
         self, command: str, timeout: float, *, cancel: CancelToken | None = None
