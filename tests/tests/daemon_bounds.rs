@@ -8,22 +8,12 @@ use ctmux_core::daemon::{self, DaemonPaths};
 use ctmux_core::{Ctmux, ErrorKind, EventBody, EventFilter, EventKind};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The `ctmux` binary (the daemon runs as `ctmux daemon run`).
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("ctmux");
-    assert!(
-        path.is_file(),
-        "no ctmux binary at {path:?}: run `cargo build -p ctmux-cli` first"
-    );
-    path
-}
+use crate::common::ctmux_binary as binary;
 
 /// `ctmux --socket-path S --state-dir D <args>` for this test's server.
 fn ctmux(client: &Ctmux, args: &[&str]) -> Command {

@@ -152,16 +152,7 @@ fn empty_paths_are_invalid_input() {
 // ---------------------------------------------------------------------------------------
 // The real binary, run from a temp cwd
 
-/// The `ctmux` binary beside the test executable's `deps` dir.
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("ctmux");
-    assert!(
-        path.is_file(),
-        "no ctmux binary at {path:?}: run `cargo build -p ctmux-cli` first"
-    );
-    path
-}
+use crate::common::ctmux_binary as binary;
 
 /// Run `ctmux ARGS` with `cwd` as its cwd and `env` added (the CTMUX_ variables of the
 /// test process removed); killed after 60 s so a hang fails the test.

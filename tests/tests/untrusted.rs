@@ -9,15 +9,7 @@ use ctmux_core::{ErrorKind, RestoreOptions};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("ctmux");
-    assert!(
-        path.is_file(),
-        "no ctmux binary at {path:?}: run `cargo build -p ctmux-cli`"
-    );
-    path
-}
+use crate::common::ctmux_binary as binary;
 
 /// A snapshot of `windows` windows of `panes` panes, each running `echo` + `fill` x's.
 fn snapshot(windows: usize, panes: usize, fill: usize) -> Value {

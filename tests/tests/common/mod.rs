@@ -99,3 +99,16 @@ pub fn md5_of(text: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// The `ctmux` binary beside the test executable's `deps` dir (the daemon tests, and those
+/// that run the real binary, need `cargo build -p ctmux-cli` first; the test command does).
+#[allow(dead_code)]
+pub fn ctmux_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().unwrap().parent().unwrap().join("ctmux");
+    assert!(
+        path.is_file(),
+        "no ctmux binary at {path:?}: run `cargo build -p ctmux-cli` first"
+    );
+    path
+}
