@@ -13,11 +13,13 @@ use crate::pane::Pane;
 use std::time::{Duration, Instant};
 
 /// Rows above the cursor read to find the start of a wrapped line.
-const ROWS_ABOVE: u32 = 20;
+const ROWS_ABOVE: usize = 20;
 /// Pause between looks at the screen while the shell redraws.
 const POLL: Duration = Duration::from_millis(3);
 
-/// The line holding the cursor (wrapped rows joined) and the cursor's column in it.
+/// The line holding the cursor (wrapped rows joined) and the cursor's column in it, read
+/// in one tmux call (cursor and screen from the same moment: read apart, a redraw between
+/// them gives a cursor that does not belong to the text).
 fn logical_line(pane: &Pane) -> Result<(String, usize)> {
     let target = pane.target();
     let out = pane.tmux(&[
@@ -26,46 +28,54 @@ fn logical_line(pane: &Pane) -> Result<(String, usize)> {
         "-t",
         &target,
         "#{cursor_x} #{cursor_y} #{pane_width}",
-    ])?;
-    let mut f = out
-        .split_whitespace()
-        .map(|v| v.parse::<u32>().unwrap_or(0));
-    let (x, y, width) = (
-        f.next().unwrap_or(0),
-        f.next().unwrap_or(0),
-        f.next().unwrap_or(80),
-    );
-    let from = y.saturating_sub(ROWS_ABOVE);
-    let rows = pane.tmux(&[
+        ";",
         "capture-pane",
         "-p",
         "-t",
         &target,
-        "-S",
-        &from.to_string(),
-        "-E",
-        &y.to_string(),
     ])?;
-    // `capture-pane -J` would join wrapped rows but also trims them; join by hand: a row
-    // that fills the width continues on the next.
-    let rows: Vec<&str> = rows.lines().collect();
+    let mut lines = out.lines();
+    let mut f = lines
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .map(|v| v.parse::<usize>().unwrap_or(0));
+    let (x, y, width) = (
+        f.next().unwrap_or(0),
+        f.next().unwrap_or(0),
+        f.next().unwrap_or(80).max(1),
+    );
+    let screen: Vec<&str> = lines.collect();
+    if screen.is_empty() {
+        return Ok((String::new(), x));
+    }
+    let upto = y.min(screen.len() - 1);
+    let rows = &screen[upto.saturating_sub(ROWS_ABOVE)..=upto];
+    // A row that fills the width continues on the next (`capture-pane -J` would join them
+    // but also trims them).
     let mut start = rows.len().saturating_sub(1);
-    while start > 0 && rows[start - 1].chars().count() >= width as usize {
+    while start > 0 && rows[start - 1].chars().count() >= width {
         start -= 1;
     }
     let line: String = rows[start..].concat();
-    let col = (rows.len() - 1 - start) * width as usize + x as usize;
+    let col = (rows.len().saturating_sub(1) - start) * width + x;
     Ok((line, col))
 }
 
 /// Look until `done(line)` holds (up to `within`).
 fn until(pane: &Pane, within: Duration, done: impl Fn(&str) -> bool) -> Result<(String, usize)> {
     let deadline = Instant::now() + within;
+    let mut last: Option<(String, usize)> = None;
     loop {
-        let (line, col) = logical_line(pane)?;
-        if done(&line) || Instant::now() >= deadline {
-            return Ok((line, col));
+        let now = logical_line(pane)?;
+        // Done, and the same on a second look (a redraw may come in pieces).
+        if done(&now.0) && last.as_ref() == Some(&now) {
+            return Ok(now);
         }
+        if Instant::now() >= deadline {
+            return Ok(now);
+        }
+        last = Some(now);
         std::thread::sleep(POLL);
     }
 }
