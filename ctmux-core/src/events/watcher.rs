@@ -32,7 +32,8 @@ use std::time::Duration;
 /// Longest time between two rescans of the server.
 pub const RESCAN_EVERY: Duration = Duration::from_secs(2);
 
-/// Notifications buffered per session connection (the pump never waits on subscribers).
+/// Notifications buffered per session connection. The pump publishes to the hub, which waits
+/// for a full bounded subscriber that still reads (up to its stall time, see `hub.rs`).
 const PUMP_CAPACITY: usize = 4096;
 
 /// What the watcher follows right now.
