@@ -430,8 +430,13 @@ export interface DaemonStartOptions {
 
 /** What `client.daemonStart()` did. */
 export interface DaemonStartReport {
-  /** `true` if this call started the daemon, `false` if one was already running. */
+  /** `true` if the process this call launched is the running daemon. */
   started: boolean
+  /**
+   * `true` if another daemon was running (or won a concurrent start); exactly one of
+   * `started` and `alreadyRunning` is `true`.
+   */
+  alreadyRunning: boolean
   /** Whether a stale pid file / socket was removed first. */
   removedStale: boolean
   /** The daemon's status once it answered. */

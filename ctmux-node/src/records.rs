@@ -319,8 +319,11 @@ pub struct DaemonStatus {
 #[napi(object)]
 #[derive(Deserialize)]
 pub struct DaemonStartReport {
-    /// `true` if this call started the daemon, `false` if one was already running.
+    /// `true` if the process this call launched is the running daemon.
     pub started: bool,
+    /// `true` if another daemon was running (or won a concurrent start); exactly one of
+    /// `started` and `alreadyRunning` is `true`.
+    pub already_running: bool,
     /// Whether a stale pid file / socket was removed first.
     pub removed_stale: bool,
     /// The daemon's status once it answered.

@@ -280,11 +280,12 @@ def test_daemon_start_status_subscribe_stop(client: ctmux.Client, pane: ctmux.Pa
     assert client.daemon_status()["running"] is False
     report = client.daemon_start()
     try:
-        assert report["started"] is True
+        assert report["started"] is True and report["already_running"] is False
         status = client.daemon_status()
         assert status["running"] and status["reachable"]
         assert status["pid"] is not None and status["pid"] != os.getpid()
-        assert client.daemon_start()["started"] is False
+        again = client.daemon_start()
+        assert again["started"] is False and again["already_running"] is True
         with client.subscribe(kinds=["command_finished"]) as sub:
             assert sub.via_daemon is True
             pane.run("(exit 4)", timeout=TIMEOUT)

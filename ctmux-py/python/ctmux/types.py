@@ -331,6 +331,10 @@ class DaemonStartReport(TypedDict):
     """What ``Client.daemon_start`` did."""
 
     started: bool
+    """Whether the process this call launched is the running daemon."""
+    already_running: bool
+    """Whether another daemon was running (or won a concurrent start); exactly one of
+    ``started`` and ``already_running`` is true."""
     removed_stale: bool
     status: DaemonStatus
 
