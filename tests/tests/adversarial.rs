@@ -12,7 +12,6 @@ use ctmux_core::snapshot::{PaneSnapshot, Snapshot, WindowSnapshot};
 use ctmux_core::{Ctmux, ErrorKind, IsolatedServer, RestoreOptions, SessionOptions};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 /// The corpus: each value carries `SENTINEL` where a command would create a file.
@@ -76,26 +75,7 @@ impl Lab {
     }
 
     fn cli(&self, args: &[&str]) -> (i32, Value) {
-        let argv: Vec<OsString> = ["ctmux", "--socket-path"]
-            .into_iter()
-            .map(OsString::from)
-            .chain([
-                OsString::from(self.server.socket_path()),
-                "--state-dir".into(),
-                OsString::from(&self.state),
-            ])
-            .chain(args.iter().map(OsString::from))
-            .collect();
-        let mut out = Vec::new();
-        let mut err = Vec::new();
-        let code = ctmux_cli::run(argv, &mut out, &mut err);
-        let json = serde_json::from_slice(&out).unwrap_or_else(|e| {
-            panic!(
-                "{args:?}: not JSON ({e}): {}",
-                String::from_utf8_lossy(&out)
-            )
-        });
-        (code, json)
+        crate::common::cli_json(self.server.socket_path(), &self.state, args)
     }
 
     /// Raw tmux, bypassing ctmux: what the server really holds.

@@ -7,7 +7,6 @@
 use ctmux_core::snapshot::{CaptureOptions, REDACTED};
 use ctmux_core::{IsolatedServer, PaneRef, SessionOptions};
 use serde_json::Value;
-use std::ffi::OsString;
 use std::time::Duration;
 
 const GH: &str = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
@@ -16,21 +15,7 @@ const JOB_PW: &str = "s3cretjobpw";
 const SLACK: &str = "T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX";
 
 fn cli(server: &IsolatedServer, state: &std::path::Path, args: &[&str]) -> (i32, Value) {
-    let argv: Vec<OsString> = ["ctmux", "--socket-path"]
-        .into_iter()
-        .map(OsString::from)
-        .chain([
-            OsString::from(server.socket_path()),
-            "--state-dir".into(),
-            OsString::from(state),
-        ])
-        .chain(args.iter().map(OsString::from))
-        .collect();
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let code = ctmux_cli::run(argv, &mut out, &mut err);
-    let json = serde_json::from_slice(&out).unwrap_or(Value::Null);
-    (code, json)
+    crate::common::cli_json(server.socket_path(), state, args)
 }
 
 #[test]

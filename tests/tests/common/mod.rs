@@ -112,3 +112,34 @@ pub fn ctmux_binary() -> std::path::PathBuf {
     );
     path
 }
+
+/// Run the CLI in-process against the server at `socket` with state dir `state`: its exit
+/// code and the JSON it printed (a call that prints no JSON is a test failure).
+#[allow(dead_code)]
+pub fn cli_json(
+    socket: &std::path::Path,
+    state: &std::path::Path,
+    args: &[&str],
+) -> (i32, serde_json::Value) {
+    use std::ffi::OsString;
+    let argv: Vec<OsString> = ["ctmux", "--socket-path"]
+        .into_iter()
+        .map(OsString::from)
+        .chain([
+            OsString::from(socket),
+            "--state-dir".into(),
+            OsString::from(state),
+        ])
+        .chain(args.iter().map(OsString::from))
+        .collect();
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let code = ctmux_cli::run(argv, &mut out, &mut err);
+    let json = serde_json::from_slice(&out).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out)
+        )
+    });
+    (code, json)
+}
